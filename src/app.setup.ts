@@ -1,0 +1,80 @@
+import {
+  ConsoleLogger,
+  type INestApplication,
+  ValidationPipe,
+} from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { LOG_LEVELS, type AppSettings } from './config/configuration.js';
+import { GroupConsumerRegistry } from './kafka/group-consumer.registry.js';
+
+/** LOG_LEVEL names the least severe level still printed. */
+export function createLogger(
+  app: Pick<AppSettings, 'logLevel' | 'logFormat'>,
+): ConsoleLogger {
+  const levels = LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(app.logLevel) + 1);
+  return new ConsoleLogger({
+    json: app.logFormat === 'json',
+    logLevels: levels,
+    colors: false,
+  });
+}
+
+/**
+ * Everything main.ts and the e2e tests share after the app is created:
+ * HTTP input rules, and one Nest microservice per consumer group this
+ * replica runs (each with its own transport id, see GroupConsumerServer).
+ */
+export function configureApp(
+  app: INestApplication,
+  settings: AppSettings,
+): void {
+  const express = app as NestExpressApplication;
+  express.useBodyParser('json', { limit: settings.bodyLimitBytes });
+  // Body-parser errors (malformed JSON, body too large) happen before Nest's
+  // exception filters: answer them in the same JSON shape, never as HTML.
+  express.use(
+    (
+      error: BodyParserError,
+      _req: Request,
+      res: Response,
+      next: NextFunction,
+    ) => {
+      if (
+        !error ||
+        typeof error.status !== 'number' ||
+        error.status < 400 ||
+        error.status >= 500
+      ) {
+        next(error);
+        return;
+      }
+      const message =
+        error.type === 'entity.too.large'
+          ? `request body is larger than the ${settings.bodyLimitBytes}-byte limit (HTTP_BODY_LIMIT_BYTES)`
+          : error.type === 'entity.parse.failed'
+            ? `request body must be a JSON object: ${error.message}`
+            : error.message;
+      res
+        .status(error.status)
+        .json({ statusCode: error.status, error: error.name, message });
+    },
+  );
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: true,
+      validationError: { target: false, value: false },
+    }),
+  );
+  for (const server of app.get(GroupConsumerRegistry).all()) {
+    app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  }
+}
+
+interface BodyParserError extends Error {
+  status?: number;
+  type?: string;
+}

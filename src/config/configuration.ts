@@ -1,0 +1,206 @@
+import { Env, EnvReader } from './env.parsers.js';
+
+export const APP_ROLES = ['producer', 'realtime', 'analytics'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+export const LOG_LEVELS = [
+  'fatal',
+  'error',
+  'warn',
+  'log',
+  'debug',
+  'verbose',
+] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface AppSettings {
+  port: number;
+  roles: AppRole[];
+  logLevel: LogLevel;
+  logFormat: 'json' | 'text';
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+}
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  topic: string;
+  topicPartitions: number;
+  topicReplicationFactor: number;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+export interface ProducerSettings {
+  timeoutMs: number;
+  maxMessagesPerPartition: number;
+  apiKey: string | undefined;
+}
+
+export interface ConsumerSettings {
+  realtimeGroupId: string;
+  analyticsGroupId: string;
+  fromBeginning: boolean;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  maxRetries: number;
+  retryBackoffMs: number;
+  journalFile: string | undefined;
+}
+
+export interface HealthSettings {
+  brokerTimeoutMs: number;
+  rebalanceGraceMs: number;
+  shutdownReadinessDelayMs: number;
+}
+
+export interface Configuration {
+  app: AppSettings;
+  kafka: KafkaSettings;
+  producer: ProducerSettings;
+  consumers: ConsumerSettings;
+  health: HealthSettings;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = ConfigValidationError.name;
+  }
+}
+
+const BROKER_ADDRESS = /^[A-Za-z0-9._-]+:\d{1,5}$/;
+// Kafka's own rule for topic names (Topic.java): legal chars, at most 249.
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
+/**
+ * Reads and validates every setting at once. The single source of truth for
+ * names and defaults: .env.example and the README table follow it (a test
+ * compares .env.example with these defaults).
+ */
+export function loadConfiguration(env: Env): Configuration {
+  const read = new EnvReader(env);
+
+  const roles = read.list('APP_ROLES', APP_ROLES);
+  for (const role of roles) {
+    read.check(
+      (APP_ROLES as readonly string[]).includes(role),
+      `APP_ROLES has unknown role "${role}": use a comma list of ${APP_ROLES.join(', ')}`,
+    );
+  }
+  const app: AppSettings = {
+    port: read.int('PORT', 3000, 0, 65535),
+    roles: [...new Set(roles)].filter((role): role is AppRole =>
+      (APP_ROLES as readonly string[]).includes(role),
+    ),
+    logLevel: read.oneOf('LOG_LEVEL', 'log', LOG_LEVELS),
+    logFormat: read.oneOf('LOG_FORMAT', 'json', ['json', 'text'] as const),
+    bodyLimitBytes: read.int(
+      'HTTP_BODY_LIMIT_BYTES',
+      102_400,
+      1_024,
+      10_485_760,
+    ),
+    shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 15_000, 1_000, 300_000),
+  };
+
+  const brokers = read.list('KAFKA_BROKERS', ['127.0.0.1:9092']);
+  for (const broker of brokers) {
+    read.check(
+      BROKER_ADDRESS.test(broker),
+      `KAFKA_BROKERS entry "${broker}" must look like host:port (e.g. 127.0.0.1:9092)`,
+    );
+  }
+  const topic = read.string('KAFKA_TOPIC', 'demo-messages');
+  read.check(
+    TOPIC_NAME.test(topic) && topic !== '.' && topic !== '..',
+    `KAFKA_TOPIC "${topic}" is not a legal Kafka topic name: use 1-249 of [A-Za-z0-9._-]`,
+  );
+  const kafka: KafkaSettings = {
+    brokers,
+    clientId: read.string('KAFKA_CLIENT_ID', 'nest-kafka-groups'),
+    topic,
+    topicPartitions: read.int('KAFKA_TOPIC_PARTITIONS', 6, 1, 10_000),
+    topicReplicationFactor: read.int(
+      'KAFKA_TOPIC_REPLICATION_FACTOR',
+      1,
+      1,
+      32,
+    ),
+    connectionTimeoutMs: read.int(
+      'KAFKA_CONNECTION_TIMEOUT_MS',
+      3_000,
+      100,
+      60_000,
+    ),
+    requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 5_000, 100, 120_000),
+  };
+
+  const producer: ProducerSettings = {
+    timeoutMs: read.int('PRODUCE_TIMEOUT_MS', 5_000, 100, 120_000),
+    maxMessagesPerPartition: read.int(
+      'PRODUCE_MAX_MESSAGES_PER_PARTITION',
+      1_000,
+      1,
+      100_000,
+    ),
+    apiKey: read.optionalString('PRODUCE_API_KEY'),
+  };
+
+  const consumers: ConsumerSettings = {
+    realtimeGroupId: read.string('REALTIME_GROUP_ID', 'realtime'),
+    analyticsGroupId: read.string('ANALYTICS_GROUP_ID', 'analytics'),
+    fromBeginning: read.bool('CONSUMER_FROM_BEGINNING', true),
+    sessionTimeoutMs: read.int(
+      'CONSUMER_SESSION_TIMEOUT_MS',
+      10_000,
+      1_000,
+      300_000,
+    ),
+    heartbeatIntervalMs: read.int(
+      'CONSUMER_HEARTBEAT_INTERVAL_MS',
+      1_000,
+      100,
+      60_000,
+    ),
+    rebalanceTimeoutMs: read.int(
+      'CONSUMER_REBALANCE_TIMEOUT_MS',
+      30_000,
+      1_000,
+      300_000,
+    ),
+    maxRetries: read.int('CONSUMER_MAX_RETRIES', 3, 0, 100),
+    retryBackoffMs: read.int('CONSUMER_RETRY_BACKOFF_MS', 200, 0, 60_000),
+    journalFile: read.optionalString('CONSUMER_JOURNAL_FILE'),
+  };
+  read.check(
+    consumers.realtimeGroupId !== consumers.analyticsGroupId,
+    `REALTIME_GROUP_ID and ANALYTICS_GROUP_ID must differ (both are "${consumers.realtimeGroupId}"): one group would steal the other's partitions`,
+  );
+  read.check(
+    consumers.heartbeatIntervalMs < consumers.sessionTimeoutMs,
+    `CONSUMER_HEARTBEAT_INTERVAL_MS (${consumers.heartbeatIntervalMs}) must be lower than CONSUMER_SESSION_TIMEOUT_MS (${consumers.sessionTimeoutMs}); a third of it or less is usual`,
+  );
+
+  const health: HealthSettings = {
+    brokerTimeoutMs: read.int('HEALTH_BROKER_TIMEOUT_MS', 2_000, 100, 60_000),
+    rebalanceGraceMs: read.int('HEALTH_REBALANCE_GRACE_MS', 30_000, 0, 600_000),
+    shutdownReadinessDelayMs: read.int(
+      'SHUTDOWN_READINESS_DELAY_MS',
+      0,
+      0,
+      60_000,
+    ),
+  };
+  read.check(
+    health.shutdownReadinessDelayMs < app.shutdownTimeoutMs,
+    `SHUTDOWN_READINESS_DELAY_MS (${health.shutdownReadinessDelayMs}) must be lower than SHUTDOWN_TIMEOUT_MS (${app.shutdownTimeoutMs})`,
+  );
+
+  if (read.problems.length > 0) {
+    throw new ConfigValidationError(read.problems);
+  }
+  return { app, kafka, producer, consumers, health };
+}

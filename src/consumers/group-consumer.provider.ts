@@ -1,0 +1,70 @@
+import type { FactoryProvider } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { Kafka } from 'kafkajs';
+import { appConfig, consumersConfig } from '../config/config.namespaces.js';
+import type { ConsumerSettings } from '../config/configuration.js';
+import { DeadLetterPublisher } from '../kafka/dead-letter.publisher.js';
+import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
+import { GroupConsumerServer } from '../kafka/group-consumer.server.js';
+import { KAFKA_CLIENT } from '../kafka/kafka.constants.js';
+import { TopicService } from '../kafka/topic.service.js';
+import { decodeDemoMessage } from '../messages/demo-message.js';
+import { ProcessedJournal } from './processed-journal.js';
+
+export interface GroupConsumerSpec {
+  provide: string;
+  name: string;
+  transportId: symbol;
+  groupId: (settings: ConsumerSettings) => string;
+}
+
+/** Builds one group's server from config and registers it for main.ts, /consumers and health. */
+export function groupConsumerProvider(
+  spec: GroupConsumerSpec,
+): FactoryProvider<GroupConsumerServer> {
+  return {
+    provide: spec.provide,
+    inject: [
+      KAFKA_CLIENT,
+      consumersConfig.KEY,
+      appConfig.KEY,
+      TopicService,
+      DeadLetterPublisher,
+      GroupConsumerRegistry,
+      ProcessedJournal,
+    ],
+    useFactory: (
+      kafka: Kafka,
+      consumers: ConfigType<typeof consumersConfig>,
+      app: ConfigType<typeof appConfig>,
+      topics: TopicService,
+      deadLetters: DeadLetterPublisher,
+      registry: GroupConsumerRegistry,
+      journal: ProcessedJournal,
+    ) => {
+      const groupId = spec.groupId(consumers);
+      const server = new GroupConsumerServer(
+        kafka,
+        {
+          name: spec.name,
+          transportId: spec.transportId,
+          groupId,
+          topic: topics.topic,
+          fromBeginning: consumers.fromBeginning,
+          sessionTimeoutMs: consumers.sessionTimeoutMs,
+          heartbeatIntervalMs: consumers.heartbeatIntervalMs,
+          rebalanceTimeoutMs: consumers.rebalanceTimeoutMs,
+          maxRetries: consumers.maxRetries,
+          retryBackoffMs: consumers.retryBackoffMs,
+          shutdownTimeoutMs: app.shutdownTimeoutMs,
+          partitionsConcurrently: () => topics.partitionCount,
+          decode: decodeDemoMessage,
+          onProcessed: (meta, payload) => journal.record(meta, payload),
+        },
+        deadLetters,
+      );
+      registry.register(server);
+      return server;
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { Controller, type MessageEvent, Sse, UseFilters } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { map, type Observable } from 'rxjs';
+import { GROUP_MESSAGE_PATTERN } from '../../kafka/kafka.constants.js';
+import { GroupMessageContext } from '../../kafka/group-message.context.js';
+import { RethrowRpcErrorsFilter } from '../../kafka/rethrow-rpc-errors.filter.js';
+import type { DemoMessage } from '../../messages/demo-message.js';
+import { REALTIME_TRANSPORT } from './realtime.constants.js';
+import { RealtimeService } from './realtime.service.js';
+
+@Controller('realtime')
+export class RealtimeController {
+  constructor(private readonly realtime: RealtimeService) {}
+
+  // Bound to the realtime server only: without the transport id every Kafka
+  // server in the app would run this handler too (nestjs/nest#13421).
+  @EventPattern<string>(GROUP_MESSAGE_PATTERN, REALTIME_TRANSPORT)
+  @UseFilters(RethrowRpcErrorsFilter)
+  handle(
+    @Payload() message: DemoMessage,
+    @Ctx() context: GroupMessageContext,
+  ): void {
+    this.realtime.handle(message, context.meta);
+  }
+
+  /** Server-Sent Events: every record this replica's realtime group member handles, with latency. */
+  @Sse('stream')
+  stream(): Observable<MessageEvent> {
+    return this.realtime
+      .stream()
+      .pipe(map((event) => ({ type: 'message', data: event })));
+  }
+}

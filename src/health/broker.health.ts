@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { healthConfig, kafkaConfig } from '../config/config.namespaces.js';
+import { KafkaAdminService } from '../kafka/kafka-admin.service.js';
+import { errorMessage } from '../kafka/kafka.errors.js';
+
+/** The broker answers a metadata request on the shared admin connection, within a bound. */
+@Injectable()
+export class BrokerHealthIndicator {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly admin: KafkaAdminService,
+    @Inject(healthConfig.KEY)
+    private readonly health: ConfigType<typeof healthConfig>,
+    @Inject(kafkaConfig.KEY)
+    private readonly kafka: ConfigType<typeof kafkaConfig>,
+  ) {}
+
+  async check(key = 'kafka-broker') {
+    const indicator = this.indicators.check(key);
+    try {
+      const cluster = await this.admin.describeCluster(
+        this.health.brokerTimeoutMs,
+      );
+      return indicator.up({
+        clusterId: cluster.clusterId,
+        controller: cluster.controller,
+        brokers: cluster.brokers.map(({ host, port }) => `${host}:${port}`),
+      });
+    } catch (error) {
+      return indicator.down({
+        message: errorMessage(error),
+        bootstrap: this.kafka.brokers,
+      });
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import {
+  HealthCheck,
+  HealthCheckService,
+  type HealthIndicatorFunction,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
+import { appConfig } from '../config/config.namespaces.js';
+import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
+import { BrokerHealthIndicator } from './broker.health.js';
+import { ConsumerGroupHealthIndicator } from './consumer-group.health.js';
+import { ProducerHealthIndicator } from './producer.health.js';
+import { ShutdownState } from './shutdown.state.js';
+
+/**
+ * Policy (README "Health"): liveness fails only for what a restart fixes (a
+ * consumer that crashed for good); a broker outage fails readiness only, so
+ * an orchestrator stops routing to replicas instead of restarting them all.
+ * GET /health is readiness with every detail.
+ */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly registry: GroupConsumerRegistry,
+    private readonly broker: BrokerHealthIndicator,
+    private readonly producer: ProducerHealthIndicator,
+    private readonly groups: ConsumerGroupHealthIndicator,
+    private readonly shutdown: ShutdownState,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  all() {
+    return this.health.check(this.readinessChecks());
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check(this.readinessChecks());
+  }
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check(
+      this.registry.all().map((server) => () => this.groups.live(server)),
+    );
+  }
+
+  private readinessChecks(): HealthIndicatorFunction[] {
+    const checks: HealthIndicatorFunction[] = [
+      () => {
+        const indicator = this.indicators.check('shutdown');
+        return this.shutdown.shuttingDown
+          ? indicator.down({
+              message: 'replica is shutting down',
+              since: this.shutdown.startedAt?.toISOString(),
+            })
+          : indicator.up();
+      },
+      () => this.broker.check(),
+    ];
+    if (this.app.roles.includes('producer')) {
+      checks.push(() => this.producer.check());
+    }
+    for (const server of this.registry.all()) {
+      checks.push(() => this.groups.ready(server));
+    }
+    return checks;
+  }
+}

@@ -1,0 +1,341 @@
+import { Logger } from '@nestjs/common';
+import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
+import type {
+  Consumer,
+  EachMessagePayload,
+  Kafka,
+  KafkaMessage,
+} from 'kafkajs';
+import { lastValueFrom } from 'rxjs';
+import { DeadLetterPublisher } from './dead-letter.publisher.js';
+import { GROUP_MESSAGE_PATTERN } from './kafka.constants.js';
+import { errorMessage, MalformedMessageError } from './kafka.errors.js';
+import { GroupConsumerState } from './group-consumer.state.js';
+import {
+  GroupMessageContext,
+  type GroupMessageMeta,
+} from './group-message.context.js';
+
+export interface GroupConsumerOptions {
+  /** Role name shown in /consumers and health ('realtime', 'analytics'). */
+  name: string;
+  /** Nest binds only handlers decorated with this id to this server (nestjs/nest#13421). */
+  transportId: symbol;
+  groupId: string;
+  topic: string;
+  fromBeginning: boolean;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  maxRetries: number;
+  retryBackoffMs: number;
+  shutdownTimeoutMs: number;
+  /** Partitions processed in parallel (order is kept inside each partition); read at start. */
+  partitionsConcurrently: () => number;
+  /** Turns a record value into the handler's payload; throw MalformedMessageError to dead-letter it. */
+  decode: (value: Buffer | null) => unknown;
+  /** Called after a record was handled successfully, before its commit. */
+  onProcessed?: (meta: GroupMessageMeta, payload: unknown) => void;
+}
+
+/**
+ * One Kafka consumer in one consumer group, as a Nest custom transport.
+ * Register it with `app.connectMicroservice({ strategy })`; handlers are
+ * `@EventPattern(GROUP_MESSAGE_PATTERN, <transportId>)` methods.
+ *
+ * Delivery contract: autoCommit is off; a record's offset+1 is committed only
+ * after its handler succeeded or it was dead-lettered, one record at a time,
+ * in partition order. A replica that dies loses nothing: its uncommitted
+ * records are redelivered to the next owner of the partition.
+ */
+export class GroupConsumerServer
+  extends Server
+  implements CustomTransportStrategy
+{
+  protected override readonly logger: Logger;
+  readonly state: GroupConsumerState;
+  private consumer: Consumer | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: GroupConsumerOptions,
+    private readonly deadLetters: DeadLetterPublisher,
+  ) {
+    super();
+    this.transportId = options.transportId;
+    this.logger = new Logger(`GroupConsumer:${options.name}`);
+    this.state = new GroupConsumerState(
+      options.name,
+      options.groupId,
+      options.topic,
+    );
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  on(): never {
+    throw new Error(
+      `${GroupConsumerServer.name} has no events to subscribe to; read .state`,
+    );
+  }
+
+  unwrap<T>(): T {
+    if (!this.consumer) {
+      throw new Error('Consumer not started: call listen() first');
+    }
+    return this.consumer as T;
+  }
+
+  /**
+   * Graceful stop: no new records, in-flight ones finish and commit, then the
+   * consumer leaves the group so the others rebalance at once instead of
+   * waiting out the session timeout. Commits must happen before disconnect():
+   * kafkajs silently skips commitOffsets once its runner is stopping.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.drainAndLeave();
+    return this.closing;
+  }
+
+  private async start(): Promise<void> {
+    const { groupId, topic, fromBeginning } = this.options;
+    await this.deadLetters.ensureTopic(topic, groupId);
+    const consumer = this.kafka.consumer({
+      groupId,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: this.options.heartbeatIntervalMs,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs,
+      // Why: stop() waits for the fetch in flight; a shorter long-poll makes
+      // graceful shutdown ~1 s instead of kafkajs' default 5 s.
+      maxWaitTimeInMs: 1_000,
+    });
+    this.consumer = consumer;
+    this.watch(consumer);
+    await consumer.connect();
+    // Only read when the group has no committed offset for a partition.
+    await consumer.subscribe({ topic, fromBeginning });
+    await consumer.run({
+      // Why: commits are ours, after the handler; kafkajs must never commit ahead.
+      autoCommit: false,
+      partitionsConsumedConcurrently: Math.max(
+        1,
+        this.options.partitionsConcurrently(),
+      ),
+      eachMessage: (payload) => this.track(this.handleRecord(payload)),
+    });
+  }
+
+  private watch(consumer: Consumer): void {
+    const { events } = consumer;
+    consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      const partitions = payload.memberAssignment[this.options.topic] ?? [];
+      this.state.joined(
+        payload.memberId,
+        this.state.generationId,
+        payload.isLeader,
+        partitions,
+      );
+      this.logger.log(
+        `joined group ${payload.groupId} as ${payload.memberId}${payload.isLeader ? ' (leader)' : ''}, partitions [${this.state.assignedPartitions.join(',')}]`,
+      );
+    });
+    consumer.on(events.HEARTBEAT, ({ payload }) => {
+      this.state.lastHeartbeatAt = new Date();
+      this.state.generationId = payload.groupGenerationId;
+    });
+    consumer.on(events.REBALANCING, () => this.state.rebalancing());
+    // Why: a crashed kafkajs consumer is otherwise silent (nestjs/nest#11616).
+    consumer.on(events.CRASH, ({ payload }) => {
+      this.state.crashed(errorMessage(payload.error), payload.restart);
+      this.logger.error(
+        `consumer crashed (${payload.restart ? 'kafkajs restarts it' : 'no restart'}): ${errorMessage(payload.error)}`,
+      );
+    });
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.inFlight.add(work);
+    return work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async handleRecord(record: EachMessagePayload): Promise<void> {
+    const { topic, partition, message } = record;
+    const heartbeat = () => record.heartbeat();
+    if (this.state.draining) {
+      // Not handled, not committed: the partition's next owner reads it again.
+      return;
+    }
+    const meta = this.metaOf(topic, partition, message);
+    let payload: unknown;
+    try {
+      payload = this.options.decode(message.value);
+    } catch (error) {
+      await this.deadLetters.publish(
+        this.options.groupId,
+        meta,
+        message,
+        error,
+        0,
+      );
+      this.state.deadLettered++;
+      await this.commit(partition, message.offset);
+      return;
+    }
+
+    const outcome = await this.handleWithRetries(payload, meta, heartbeat);
+    if (outcome === 'abandoned') {
+      return;
+    }
+    if (outcome instanceof Error) {
+      await this.deadLetters.publish(
+        this.options.groupId,
+        meta,
+        message,
+        outcome,
+        meta.attempt,
+      );
+      this.state.deadLettered++;
+    } else {
+      this.state.processed++;
+      this.options.onProcessed?.(meta, payload);
+    }
+    await this.commit(partition, message.offset);
+  }
+
+  /** Bounded retries with exponential backoff; the last error is returned, not thrown. */
+  private async handleWithRetries(
+    payload: unknown,
+    meta: GroupMessageMeta,
+    heartbeat: () => Promise<void>,
+  ): Promise<'ok' | 'abandoned' | Error> {
+    const handler = this.getHandlerByPattern(GROUP_MESSAGE_PATTERN);
+    if (!handler) {
+      return new Error(
+        `no @EventPattern('${GROUP_MESSAGE_PATTERN}') handler for ${this.options.name}`,
+      );
+    }
+    for (let attempt = 1; ; attempt++) {
+      meta.attempt = attempt;
+      try {
+        const result: unknown = await handler(
+          payload,
+          new GroupMessageContext([meta]),
+        );
+        await lastValueFrom(this.transformToObservable(result), {
+          defaultValue: undefined,
+        });
+        return 'ok';
+      } catch (error) {
+        if (
+          error instanceof MalformedMessageError ||
+          attempt > this.options.maxRetries
+        ) {
+          return error instanceof Error
+            ? error
+            : new Error(errorMessage(error));
+        }
+        if (this.state.draining) {
+          return 'abandoned';
+        }
+        this.state.retried++;
+        this.logger.warn(
+          `${meta.topic}[${meta.partition}]@${meta.offset} failed (attempt ${attempt}/${this.options.maxRetries + 1}): ${errorMessage(error)}`,
+        );
+        await sleep(this.options.retryBackoffMs * 2 ** (attempt - 1));
+        await heartbeat();
+      }
+    }
+  }
+
+  private async commit(partition: number, offset: string): Promise<void> {
+    // Why offset+1: the committed offset is the next record to read, not the last one read.
+    const next = (BigInt(offset) + 1n).toString();
+    try {
+      await this.consumer?.commitOffsets([
+        { topic: this.options.topic, partition, offset: next },
+      ]);
+      this.state.committed(partition, next);
+    } catch (error) {
+      // Expected while the group rebalances (REBALANCE_IN_PROGRESS, unknown
+      // member): the record is redelivered to the partition's next owner.
+      this.state.commitFailures++;
+      this.logger.warn(
+        `commit ${this.options.topic}[${partition}]=${next} failed: ${errorMessage(error)}`,
+      );
+    }
+  }
+
+  private metaOf(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+  ): GroupMessageMeta {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(message.headers ?? {})) {
+      if (value !== undefined) {
+        headers[name] = Array.isArray(value)
+          ? value.map(String).join(',')
+          : value.toString();
+      }
+    }
+    return {
+      groupId: this.options.groupId,
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? null,
+      headers,
+      timestamp: Number(message.timestamp),
+      sizeBytes: (message.value?.length ?? 0) + (message.key?.length ?? 0),
+      attempt: 1,
+    };
+  }
+
+  private async drainAndLeave(): Promise<void> {
+    const consumer = this.consumer;
+    this.state.draining = true;
+    if (!consumer) {
+      this.state.stopped();
+      return;
+    }
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    try {
+      consumer.pause([{ topic: this.options.topic }]);
+    } catch {
+      // Not running (crashed or never joined): nothing is fetching anyway.
+    }
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        sleep(deadline - Date.now()),
+      ]);
+    }
+    if (this.inFlight.size > 0) {
+      this.logger.warn(
+        `${this.inFlight.size} record(s) still in flight at shutdown timeout; they will be redelivered`,
+      );
+    }
+    await Promise.race([
+      consumer.disconnect(),
+      sleep(Math.max(deadline - Date.now(), 1_000)),
+    ]).catch((error: unknown) =>
+      this.logger.warn(`disconnect: ${errorMessage(error)}`),
+    );
+    this.consumer = null;
+    this.state.stopped();
+    this.logger.log(`left group ${this.options.groupId}`);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(ms, 0)));
+}

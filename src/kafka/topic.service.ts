@@ -1,0 +1,80 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { kafkaConfig } from '../config/config.namespaces.js';
+import { KafkaAdminService } from './kafka-admin.service.js';
+
+/**
+ * Owns the one topic this service works on: makes sure it exists at boot and
+ * knows its real partition count (which may differ from the configured one).
+ */
+@Injectable()
+export class TopicService {
+  private readonly logger = new Logger(TopicService.name);
+  private count = 0;
+
+  constructor(
+    private readonly admin: KafkaAdminService,
+    @Inject(kafkaConfig.KEY)
+    private readonly config: ConfigType<typeof kafkaConfig>,
+  ) {}
+
+  get topic(): string {
+    return this.config.topic;
+  }
+
+  /** The partition count read from the broker at boot (or at the last refresh). */
+  get partitionCount(): number {
+    return this.count;
+  }
+
+  /**
+   * Creates the topic with the configured partitions if it is missing, then reads
+   * its real partition count. Safe when several replicas boot at once: kafkajs
+   * answers `false` instead of failing when the topic already exists.
+   */
+  async provision(): Promise<number> {
+    const { topic, topicPartitions, topicReplicationFactor } = this.config;
+    const created = await this.ensureTopic(
+      topic,
+      topicPartitions,
+      topicReplicationFactor,
+    );
+    const count = await this.refresh();
+    if (created) {
+      this.logger.log(`Created topic ${topic} with ${count} partitions`);
+    } else if (count < topicPartitions) {
+      this.logger.warn(
+        `Topic ${topic} has ${count} partitions, fewer than KAFKA_TOPIC_PARTITIONS=${topicPartitions}. ` +
+          `It is used as it is (never shrunk or recreated); to grow it run ` +
+          `kafka-topics.sh --bootstrap-server <broker> --alter --topic ${topic} --partitions ${topicPartitions}`,
+      );
+    } else {
+      this.logger.log(`Topic ${topic} exists with ${count} partitions`);
+    }
+    return count;
+  }
+
+  /** Creates `topic` unless it exists; true when this call created it. */
+  async ensureTopic(
+    topic: string,
+    numPartitions: number,
+    replicationFactor = this.config.topicReplicationFactor,
+  ): Promise<boolean> {
+    return this.admin.run(`createTopics(${topic})`, (admin) =>
+      admin.createTopics({
+        topics: [{ topic, numPartitions, replicationFactor }],
+        waitForLeaders: true,
+      }),
+    );
+  }
+
+  /** Re-reads the partition count, e.g. after an operator grew the topic. */
+  async refresh(): Promise<number> {
+    const { topics } = await this.admin.run(
+      `fetchTopicMetadata(${this.topic})`,
+      (admin) => admin.fetchTopicMetadata({ topics: [this.topic] }),
+    );
+    this.count = topics[0]?.partitions.length ?? 0;
+    return this.count;
+  }
+}

@@ -1,0 +1,57 @@
+import { MalformedMessageError } from '../kafka/kafka.errors.js';
+
+/**
+ * The value of every record POST /produce writes, as JSON. Consumers check it
+ * (decodeDemoMessage) and dead-letter anything else.
+ */
+export interface DemoMessage {
+  /** Unique per record: lets tests check exactly-once / at-least-once per group. */
+  id: string;
+  partition: number;
+  /** 1..messagesPerPartition within one POST /produce, per partition. */
+  sequence: number;
+  /** ISO-8601 time the service built the record; consumers measure latency from it. */
+  producedAt: string;
+  payload: unknown;
+}
+
+export function encodeDemoMessage(message: DemoMessage): string {
+  return JSON.stringify(message);
+}
+
+export function decodeDemoMessage(value: Buffer | null): DemoMessage {
+  if (!value || value.length === 0) {
+    throw new MalformedMessageError('empty value');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch {
+    throw new MalformedMessageError('value is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null) {
+    throw new MalformedMessageError('value is not a JSON object');
+  }
+  const { id, partition, sequence, producedAt, payload } = parsed as Record<
+    string,
+    unknown
+  >;
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new MalformedMessageError('"id" must be a non-empty string');
+  }
+  if (!Number.isInteger(partition) || !Number.isInteger(sequence)) {
+    throw new MalformedMessageError(
+      '"partition" and "sequence" must be integers',
+    );
+  }
+  if (typeof producedAt !== 'string' || Number.isNaN(Date.parse(producedAt))) {
+    throw new MalformedMessageError('"producedAt" must be an ISO-8601 date');
+  }
+  return {
+    id,
+    partition: partition as number,
+    sequence: sequence as number,
+    producedAt,
+    payload,
+  };
+}

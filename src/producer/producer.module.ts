@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { ApiKeyGuard } from './api-key.guard.js';
+import { ProducerController } from './producer.controller.js';
+import { ProducerService } from './producer.service.js';
+
+@Module({
+  controllers: [ProducerController],
+  providers: [ProducerService, ApiKeyGuard],
+})
+export class ProducerModule {}

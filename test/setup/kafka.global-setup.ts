@@ -1,0 +1,27 @@
+import type { TestProject } from 'vitest/node';
+import { brokerAnswers, LocalBroker } from '../support/kafka-broker.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaBrokers: string[];
+  }
+}
+
+/**
+ * Uses KAFKA_BROKERS when it answers; otherwise starts the local broker on
+ * its port (default 127.0.0.1:9092) and stops it afterwards. A broker that
+ * was already running is left running.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+  project.provide('kafkaBrokers', brokers);
+  if (await brokerAnswers(brokers)) {
+    return async () => undefined;
+  }
+  const port = Number(brokers[0]?.split(':')[1] ?? 9092);
+  const broker = new LocalBroker(port);
+  await broker.start();
+  return async () => {
+    await broker.stop();
+  };
+}

@@ -1,0 +1,53 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+
+const run = promisify(execFile);
+const SCRIPT = resolve(import.meta.dirname, '../../tools/kafka/kafka.sh');
+
+/** True when a broker at `brokers` answers a metadata request within `timeoutMs`. */
+export async function brokerAnswers(brokers: string[], timeoutMs = 3_000): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: 'test-probe',
+    brokers,
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** A local KRaft broker run by tools/kafka/kafka.sh on its own port and state dir. */
+export class LocalBroker {
+  constructor(readonly port: number) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await this.script('start');
+  }
+
+  async stop(): Promise<void> {
+    await this.script('stop');
+  }
+
+  private async script(command: 'start' | 'stop'): Promise<void> {
+    const { stdout } = await run('bash', [SCRIPT, command], {
+      env: { ...process.env, KAFKA_LOCAL_PORT: String(this.port) },
+      timeout: 300_000,
+    });
+    process.stdout.write(stdout);
+  }
+}

@@ -1,0 +1,57 @@
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+
+/** A kafkajs admin for assertions: what the broker itself says, never the app's view. */
+export class TestAdmin {
+  readonly kafka: Kafka;
+  private readonly admin: Admin;
+
+  constructor(readonly brokers: string[]) {
+    this.kafka = new Kafka({ clientId: 'e2e-admin', brokers, logLevel: logLevel.NOTHING });
+    this.admin = this.kafka.admin();
+  }
+
+  async connect(): Promise<this> {
+    await this.admin.connect();
+    return this;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.admin.disconnect();
+  }
+
+  async createTopic(topic: string, numPartitions: number): Promise<void> {
+    await this.admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0]?.partitions.length ?? 0;
+  }
+
+  /** End offset (high watermark) per partition. */
+  async endOffsets(topic: string): Promise<Record<number, number>> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    return Object.fromEntries(offsets.map(({ partition, high }) => [partition, Number(high)]));
+  }
+
+  /** The group's committed offset per partition (-1 = nothing committed). */
+  async committedOffsets(groupId: string, topic: string): Promise<Record<number, number>> {
+    const [result] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+    return Object.fromEntries((result?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
+  }
+
+  /** True when every partition's committed offset equals its end offset. */
+  async caughtUp(groupId: string, topic: string): Promise<boolean> {
+    const [ends, committed] = await Promise.all([this.endOffsets(topic), this.committedOffsets(groupId, topic)]);
+    return Object.entries(ends).every(([p, end]) => committed[Number(p)] === end);
+  }
+
+  async describeGroup(groupId: string) {
+    const { groups } = await this.admin.describeGroups([groupId]);
+    return groups[0];
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    await this.admin.deleteTopics({ topics }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Runs a real single-node Apache Kafka broker (KRaft, broker+controller in one JVM)
+# on 127.0.0.1 without Docker, from jars fetched off Maven Central via ./pom.xml.
+#
+#   tools/kafka/kafka.sh start|stop|status
+#
+# Env knobs (all optional):
+#   KAFKA_LOCAL_PORT             client port (default 9092)
+#   KAFKA_LOCAL_CONTROLLER_PORT  KRaft controller port (default port+1)
+#   KAFKA_LOCAL_DIR              state dir (default <repo>/.kafka/<port>, so brokers never share state)
+#   KAFKA_LOCAL_HEAP             JVM heap (default 512m)
+#   KAFKA_LOCAL_START_TIMEOUT    seconds to wait for readiness (default 60)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+POM="$SCRIPT_DIR/pom.xml"
+VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | head -n1)"
+LIBS="$SCRIPT_DIR/.cache/libs-$VERSION"
+
+PORT="${KAFKA_LOCAL_PORT:-9092}"
+[[ "$PORT" =~ ^[0-9]+$ ]] || { echo "KAFKA_LOCAL_PORT must be a number, got '$PORT'" >&2; exit 2; }
+CPORT="${KAFKA_LOCAL_CONTROLLER_PORT:-$((PORT + 1))}"
+[[ "$CPORT" =~ ^[0-9]+$ ]] || { echo "KAFKA_LOCAL_CONTROLLER_PORT must be a number" >&2; exit 2; }
+STATE_DIR="$(realpath -m "${KAFKA_LOCAL_DIR:-$REPO_ROOT/.kafka/$PORT}")"  # absolute: log.dirs must not depend on cwd
+HEAP="${KAFKA_LOCAL_HEAP:-512m}"
+TIMEOUT="${KAFKA_LOCAL_START_TIMEOUT:-60}"
+PID_FILE="$STATE_DIR/broker.pid"
+DATA_DIR="$STATE_DIR/data"
+LOG="$STATE_DIR/server.log"
+OUT="$STATE_DIR/broker.out"
+
+die() { echo "$*" >&2; exit 1; }
+# Alive and not a zombie (a child that died during `start` stays a zombie until we exit).
+alive() { [[ -r /proc/$1/stat ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
+# Guards against pid reuse: the pid must be a Kafka broker JVM, not whatever got that number later.
+is_kafka() { alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+read_pid() { [[ -s "$PID_FILE" ]] && tr -dc '0-9' <"$PID_FILE"; }
+now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo $((t / 1000)); }
+
+# Jar cache: filled once per Kafka version; downloaded into a temp dir and renamed into place so an
+# interrupted download never leaves a half cache behind.
+ensure_libs() {
+  compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null && return 0
+  command -v mvn >/dev/null || die "mvn not found: install Maven (e.g. apt-get install maven) to fetch the Kafka jars"
+  echo "Fetching Kafka $VERSION jars from Maven Central into $LIBS ..." >&2
+  mkdir -p "$SCRIPT_DIR/.cache"
+  local tmp; tmp="$(mktemp -d "$SCRIPT_DIR/.cache/.libs-tmp.XXXXXX")"
+  trap 'rm -rf "$tmp"' EXIT
+  mvn -B -q -Dstyle.color=never -f "$POM" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+    -DoutputDirectory="$tmp" -DincludeScope=runtime >&2 || die "mvn failed to fetch the Kafka jars"
+  compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || die "mvn ran but produced no kafka_2.13 jar in $tmp"
+  [[ -d "$LIBS" ]] && ! compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null && rm -rf "$LIBS"  # broken cache
+  # -T: never move *into* an existing dir; if a concurrent start won the race, just use its copy.
+  mv -T "$tmp" "$LIBS" 2>/dev/null || compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null || die "could not populate $LIBS"
+  rm -rf "$tmp"; trap - EXIT
+}
+
+write_config() {
+  cat >"$STATE_DIR/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$CPORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$DATA_DIR
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  cat >"$STATE_DIR/log4j2.yaml" <<EOF
+Configuration:
+  Appenders:
+    File:
+      name: FILE
+      fileName: "$LOG"
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        - ref: FILE
+EOF
+}
+
+kill_broker() {  # SIGTERM lets Kafka shut down cleanly; SIGKILL only if it hangs past $2 seconds
+  local pid="$1" deadline=$(( $(now_ms) + $2 * 1000 ))
+  kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid" && (( $(now_ms) < deadline )); do sleep 0.25; done
+  alive "$pid" && { kill -KILL "$pid" 2>/dev/null || true; sleep 0.25; }
+  rm -f "$PID_FILE"
+}
+
+cmd_start() {
+  local t0 pid; t0="$(now_ms)"
+  command -v java >/dev/null || die "java not found: install JDK 17+ (e.g. apt-get install openjdk-17-jdk-headless)"
+  local jv; jv="$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
+  [[ "${jv%%.*}" =~ ^[0-9]+$ ]] && (( ${jv%%.*} >= 17 )) || die "Kafka $VERSION needs Java 17+, found '${jv:-unknown}': install openjdk-17-jdk-headless"
+  pid="$(read_pid || true)"
+  if [[ -n "$pid" ]] && is_kafka "$pid"; then
+    echo "Kafka already running on 127.0.0.1:$PORT (pid $pid)"; exit 0
+  fi
+  rm -f "$PID_FILE"  # stale (broker was killed or machine rebooted)
+  for p in "$PORT" "$CPORT"; do
+    port_open "$p" && die "Port 127.0.0.1:$p is already in use by another process; set KAFKA_LOCAL_PORT (and/or KAFKA_LOCAL_CONTROLLER_PORT) to a free port"
+  done
+  ensure_libs
+  mkdir -p "$DATA_DIR"
+  write_config
+  if [[ ! -f "$DATA_DIR/meta.properties" ]]; then  # KRaft storage must be formatted exactly once
+    java -cp "$LIBS/*" kafka.tools.StorageTool format --standalone \
+      -t "$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)" \
+      -c "$STATE_DIR/server.properties" >"$OUT" 2>&1 || { cat "$OUT" >&2; die "Kafka storage format failed"; }
+  fi
+  [[ -f "$LOG" ]] && mv -f "$LOG" "$LOG.prev"  # so "Kafka Server started" below is from this run
+  # setsid+nohup: survive the caller's terminal/CI step; no inherited stdio, so callers piping our
+  # output (execSync, $(...)) don't hang waiting for the JVM to close it.
+  nohup setsid java "-Xmx$HEAP" "-Xms$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    "-Dkafka.logs.dir=$STATE_DIR" "-Dlog4j2.configurationFile=$STATE_DIR/log4j2.yaml" \
+    -cp "$LIBS/*" kafka.Kafka "$STATE_DIR/server.properties" >"$OUT" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$PID_FILE"
+  local deadline=$(( t0 + TIMEOUT * 1000 ))
+  # Ready = broker says so AND the client port accepts connections.
+  until grep -qs "Kafka Server started" "$LOG" && port_open "$PORT"; do
+    if ! alive "$pid" || (( $(now_ms) > deadline )); then
+      { echo "--- last 30 lines of $LOG ---"; tail -n 30 "$LOG" 2>/dev/null || true
+        echo "--- last 30 lines of $OUT ---"; tail -n 30 "$OUT" 2>/dev/null || true; } >&2
+      alive "$pid" && echo "(timed out after ${TIMEOUT}s)" >&2
+      kill_broker "$pid" 5
+      die "Kafka failed to start; log: $LOG"
+    fi
+    sleep 0.25
+  done
+  local ms=$(( $(now_ms) - t0 ))
+  printf 'Kafka %s ready on 127.0.0.1:%s (pid %s, log %s) in %d.%ds\n' "$VERSION" "$PORT" "$pid" "$LOG" $((ms / 1000)) $((ms % 1000 / 100))
+}
+
+cmd_stop() {
+  local pid; pid="$(read_pid || true)"
+  if [[ -z "$pid" ]] || ! alive "$pid"; then
+    rm -f "$PID_FILE"; echo "Kafka not running (no pid file at $PID_FILE)"; exit 0
+  fi
+  if ! is_kafka "$pid"; then  # pid was reused by something else: never kill it
+    rm -f "$PID_FILE"; echo "Kafka not running (pid $pid is not a Kafka broker; removed stale pid file)"; exit 0
+  fi
+  kill_broker "$pid" 30
+  echo "Kafka stopped (pid $pid, port $PORT)"
+}
+
+cmd_status() {
+  local pid; pid="$(read_pid || true)"
+  if [[ -n "$pid" ]] && is_kafka "$pid"; then
+    echo "Kafka running on 127.0.0.1:$PORT (pid $pid, state $STATE_DIR)"; exit 0
+  fi
+  echo "Kafka not running on 127.0.0.1:$PORT (state $STATE_DIR)"; exit 3
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 start|stop|status   (env: KAFKA_LOCAL_PORT, KAFKA_LOCAL_CONTROLLER_PORT, KAFKA_LOCAL_DIR, KAFKA_LOCAL_HEAP, KAFKA_LOCAL_START_TIMEOUT)" >&2; exit 2 ;;
+esac
