@@ -8,6 +8,8 @@ export default defineConfig({
   plugins,
   test: {
     globals: true,
+    // One spec file at a time: e2e files share the broker and the machine has 2 cores.
+    fileParallelism: false,
     projects: [
       {
         plugins,
@@ -25,8 +27,6 @@ export default defineConfig({
           include: ['test/**/*.e2e-spec.ts'],
           // Starts the local broker unless KAFKA_BROKERS already answers.
           globalSetup: ['test/setup/kafka.global-setup.ts'],
-          // One spec file at a time: they share the broker and the machine has 2 cores.
-          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

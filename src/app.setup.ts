@@ -60,6 +60,19 @@ export function configureApp(
         .json({ statusCode: error.status, error: error.name, message });
     },
   );
+  // Every JSON body this API takes is an object; an array would otherwise be
+  // validated index by index ("property 0 should not exist").
+  express.use((req: Request, res: Response, next: NextFunction) => {
+    if (Array.isArray(req.body)) {
+      res.status(400).json({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'request body must be a JSON object, not an array',
+      });
+      return;
+    }
+    next();
+  });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -24,7 +24,11 @@ describe('real Kafka round trip', () => {
     const perPartition = 4;
     await admin.createTopic(topic, partitions);
 
-    const kafka = new Kafka({ clientId: 'roundtrip', brokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'roundtrip',
+      brokers,
+      logLevel: logLevel.NOTHING,
+    });
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
@@ -50,12 +54,26 @@ describe('real Kafka round trip', () => {
     });
 
     try {
-      await waitFor(() => received.length === partitions * perPartition, { what: 'every record' });
-      await waitFor(() => admin.caughtUp(groupId, topic), { what: 'committed offsets = end offsets' });
-      expect(await admin.endOffsets(topic)).toEqual({ 0: perPartition, 1: perPartition, 2: perPartition });
-      expect(await admin.committedOffsets(groupId, topic)).toEqual({ 0: perPartition, 1: perPartition, 2: perPartition });
+      await waitFor(() => received.length === partitions * perPartition, {
+        what: 'every record',
+      });
+      await waitFor(() => admin.caughtUp(groupId, topic), {
+        what: 'committed offsets = end offsets',
+      });
+      expect(await admin.endOffsets(topic)).toEqual({
+        0: perPartition,
+        1: perPartition,
+        2: perPartition,
+      });
+      expect(await admin.committedOffsets(groupId, topic)).toEqual({
+        0: perPartition,
+        1: perPartition,
+        2: perPartition,
+      });
       for (let p = 0; p < partitions; p++) {
-        expect(received.filter((r) => r.partition === p).map((r) => r.offset)).toEqual(['0', '1', '2', '3']);
+        expect(
+          received.filter((r) => r.partition === p).map((r) => r.offset),
+        ).toEqual(['0', '1', '2', '3']);
       }
     } finally {
       await consumer.disconnect();

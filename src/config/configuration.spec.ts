@@ -42,23 +42,56 @@ describe('loadConfiguration', () => {
   });
 
   it.each([
-    [{ KAFKA_BROKERS: '' }, 'KAFKA_BROKERS must be a comma-separated list with at least one entry'],
-    [{ KAFKA_BROKERS: ' , ' }, 'KAFKA_BROKERS must be a comma-separated list with at least one entry'],
-    [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS entry "localhost" must look like host:port'],
-    [{ PORT: 'abc' }, 'PORT must be a whole number between 0 and 65535, got "abc"'],
+    [
+      { KAFKA_BROKERS: '' },
+      'KAFKA_BROKERS must be a comma-separated list with at least one entry',
+    ],
+    [
+      { KAFKA_BROKERS: ' , ' },
+      'KAFKA_BROKERS must be a comma-separated list with at least one entry',
+    ],
+    [
+      { KAFKA_BROKERS: 'localhost' },
+      'KAFKA_BROKERS entry "localhost" must look like host:port',
+    ],
+    [
+      { PORT: 'abc' },
+      'PORT must be a whole number between 0 and 65535, got "abc"',
+    ],
     [{ PORT: '70000' }, 'PORT must be between 0 and 65535, got 70000'],
     [{ APP_ROLES: 'producer,billing' }, 'APP_ROLES has unknown role "billing"'],
-    [{ APP_ROLES: '' }, 'APP_ROLES must be a comma-separated list with at least one entry'],
-    [{ KAFKA_TOPIC_PARTITIONS: '0' }, 'KAFKA_TOPIC_PARTITIONS must be between 1 and 10000, got 0'],
-    [{ KAFKA_TOPIC: 'bad topic!' }, 'KAFKA_TOPIC "bad topic!" is not a legal Kafka topic name'],
-    [{ REALTIME_GROUP_ID: 'same', ANALYTICS_GROUP_ID: 'same' }, 'REALTIME_GROUP_ID and ANALYTICS_GROUP_ID must differ'],
+    [
+      { APP_ROLES: '' },
+      'APP_ROLES must be a comma-separated list with at least one entry',
+    ],
+    [
+      { KAFKA_TOPIC_PARTITIONS: '0' },
+      'KAFKA_TOPIC_PARTITIONS must be between 1 and 10000, got 0',
+    ],
+    [
+      { KAFKA_TOPIC: 'bad topic!' },
+      'KAFKA_TOPIC "bad topic!" is not a legal Kafka topic name',
+    ],
+    [
+      { REALTIME_GROUP_ID: 'same', ANALYTICS_GROUP_ID: 'same' },
+      'REALTIME_GROUP_ID and ANALYTICS_GROUP_ID must differ',
+    ],
     [{ REALTIME_GROUP_ID: '' }, 'REALTIME_GROUP_ID must not be empty'],
     [
-      { CONSUMER_HEARTBEAT_INTERVAL_MS: '10000', CONSUMER_SESSION_TIMEOUT_MS: '10000' },
+      {
+        CONSUMER_HEARTBEAT_INTERVAL_MS: '10000',
+        CONSUMER_SESSION_TIMEOUT_MS: '10000',
+      },
       'CONSUMER_HEARTBEAT_INTERVAL_MS (10000) must be lower than CONSUMER_SESSION_TIMEOUT_MS (10000)',
     ],
-    [{ CONSUMER_FROM_BEGINNING: 'maybe' }, 'CONSUMER_FROM_BEGINNING must be true or false, got "maybe"'],
-    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose, got "loud"'],
+    [
+      { CONSUMER_FROM_BEGINNING: 'maybe' },
+      'CONSUMER_FROM_BEGINNING must be true or false, got "maybe"',
+    ],
+    [
+      { LOG_LEVEL: 'loud' },
+      'LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose, got "loud"',
+    ],
     [
       { SHUTDOWN_READINESS_DELAY_MS: '20000', SHUTDOWN_TIMEOUT_MS: '15000' },
       'SHUTDOWN_READINESS_DELAY_MS (20000) must be lower than SHUTDOWN_TIMEOUT_MS (15000)',
@@ -77,7 +110,11 @@ describe('loadConfiguration', () => {
   });
 
   it('treats an empty PRODUCE_API_KEY as unset', () => {
-    expect(loadConfiguration({ PRODUCE_API_KEY: '' }).producer.apiKey).toBeUndefined();
-    expect(loadConfiguration({ PRODUCE_API_KEY: 's3cret' }).producer.apiKey).toBe('s3cret');
+    expect(
+      loadConfiguration({ PRODUCE_API_KEY: '' }).producer.apiKey,
+    ).toBeUndefined();
+    expect(
+      loadConfiguration({ PRODUCE_API_KEY: 's3cret' }).producer.apiKey,
+    ).toBe('s3cret');
   });
 });

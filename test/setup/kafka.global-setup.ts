@@ -12,8 +12,12 @@ declare module 'vitest' {
  * its port (default 127.0.0.1:9092) and stops it afterwards. A broker that
  * was already running is left running.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+export default async function setup(
+  project: TestProject,
+): Promise<() => Promise<void>> {
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim());
   project.provide('kafkaBrokers', brokers);
   if (await brokerAnswers(brokers)) {
     return async () => undefined;

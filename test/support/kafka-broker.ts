@@ -7,7 +7,10 @@ const run = promisify(execFile);
 const SCRIPT = resolve(import.meta.dirname, '../../tools/kafka/kafka.sh');
 
 /** True when a broker at `brokers` answers a metadata request within `timeoutMs`. */
-export async function brokerAnswers(brokers: string[], timeoutMs = 3_000): Promise<boolean> {
+export async function brokerAnswers(
+  brokers: string[],
+  timeoutMs = 3_000,
+): Promise<boolean> {
   const admin = new Kafka({
     clientId: 'test-probe',
     brokers,

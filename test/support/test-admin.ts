@@ -6,7 +6,11 @@ export class TestAdmin {
   private readonly admin: Admin;
 
   constructor(readonly brokers: string[]) {
-    this.kafka = new Kafka({ clientId: 'e2e-admin', brokers, logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({
+      clientId: 'e2e-admin',
+      brokers,
+      logLevel: logLevel.NOTHING,
+    });
     this.admin = this.kafka.admin();
   }
 
@@ -20,7 +24,10 @@ export class TestAdmin {
   }
 
   async createTopic(topic: string, numPartitions: number): Promise<void> {
-    await this.admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+    await this.admin.createTopics({
+      topics: [{ topic, numPartitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
   }
 
   async partitionCount(topic: string): Promise<number> {
@@ -31,19 +38,37 @@ export class TestAdmin {
   /** End offset (high watermark) per partition. */
   async endOffsets(topic: string): Promise<Record<number, number>> {
     const offsets = await this.admin.fetchTopicOffsets(topic);
-    return Object.fromEntries(offsets.map(({ partition, high }) => [partition, Number(high)]));
+    return Object.fromEntries(
+      offsets.map(({ partition, high }) => [partition, Number(high)]),
+    );
   }
 
   /** The group's committed offset per partition (-1 = nothing committed). */
-  async committedOffsets(groupId: string, topic: string): Promise<Record<number, number>> {
-    const [result] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
-    return Object.fromEntries((result?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
+  async committedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<Record<number, number>> {
+    const [result] = await this.admin.fetchOffsets({
+      groupId,
+      topics: [topic],
+    });
+    return Object.fromEntries(
+      (result?.partitions ?? []).map(({ partition, offset }) => [
+        partition,
+        Number(offset),
+      ]),
+    );
   }
 
   /** True when every partition's committed offset equals its end offset. */
   async caughtUp(groupId: string, topic: string): Promise<boolean> {
-    const [ends, committed] = await Promise.all([this.endOffsets(topic), this.committedOffsets(groupId, topic)]);
-    return Object.entries(ends).every(([p, end]) => committed[Number(p)] === end);
+    const [ends, committed] = await Promise.all([
+      this.endOffsets(topic),
+      this.committedOffsets(groupId, topic),
+    ]);
+    return Object.entries(ends).every(
+      ([p, end]) => committed[Number(p)] === end,
+    );
   }
 
   async describeGroup(groupId: string) {

@@ -47,14 +47,16 @@ ensure_libs() {
   echo "Fetching Kafka $VERSION jars from Maven Central into $LIBS ..." >&2
   mkdir -p "$SCRIPT_DIR/.cache"
   local tmp; tmp="$(mktemp -d "$SCRIPT_DIR/.cache/.libs-tmp.XXXXXX")"
-  trap 'rm -rf "$tmp"' EXIT
-  mvn -B -q -Dstyle.color=never -f "$POM" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-    -DoutputDirectory="$tmp" -DincludeScope=runtime >&2 || die "mvn failed to fetch the Kafka jars"
+  trap 'rm -rf "$tmp" "$tmp.log"' EXIT
+  # Output goes to a file: even with -B -q, Debian's mvn 3.8 prints stray ANSI codes on stdout.
+  mvn -B -q -f "$POM" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+    -DoutputDirectory="$tmp" -DincludeScope=runtime >"$tmp.log" 2>&1 \
+    || { cat "$tmp.log" >&2; die "mvn failed to fetch the Kafka jars"; }
   compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || die "mvn ran but produced no kafka_2.13 jar in $tmp"
   [[ -d "$LIBS" ]] && ! compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null && rm -rf "$LIBS"  # broken cache
   # -T: never move *into* an existing dir; if a concurrent start won the race, just use its copy.
   mv -T "$tmp" "$LIBS" 2>/dev/null || compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null || die "could not populate $LIBS"
-  rm -rf "$tmp"; trap - EXIT
+  rm -rf "$tmp" "$tmp.log"; trap - EXIT
 }
 
 write_config() {
@@ -103,7 +105,7 @@ kill_broker() {  # SIGTERM lets Kafka shut down cleanly; SIGKILL only if it hang
 cmd_start() {
   local t0 pid; t0="$(now_ms)"
   command -v java >/dev/null || die "java not found: install JDK 17+ (e.g. apt-get install openjdk-17-jdk-headless)"
-  local jv; jv="$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
+  local jv; jv="$(java -version 2>&1 | awk -F'"' '/version/ && !v {v = $2} END {print v}')"  # no early exit: SIGPIPE + pipefail
   [[ "${jv%%.*}" =~ ^[0-9]+$ ]] && (( ${jv%%.*} >= 17 )) || die "Kafka $VERSION needs Java 17+, found '${jv:-unknown}': install openjdk-17-jdk-headless"
   pid="$(read_pid || true)"
   if [[ -n "$pid" ]] && is_kafka "$pid"; then
@@ -129,7 +131,7 @@ cmd_start() {
     -cp "$LIBS/*" kafka.Kafka "$STATE_DIR/server.properties" >"$OUT" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$PID_FILE"
-  local deadline=$(( t0 + TIMEOUT * 1000 ))
+  local deadline=$(( $(now_ms) + TIMEOUT * 1000 ))  # from launch, so a slow first download doesn't eat it
   # Ready = broker says so AND the client port accepts connections.
   until grep -qs "Kafka Server started" "$LOG" && port_open "$PORT"; do
     if ! alive "$pid" || (( $(now_ms) > deadline )); then
@@ -137,7 +139,7 @@ cmd_start() {
         echo "--- last 30 lines of $OUT ---"; tail -n 30 "$OUT" 2>/dev/null || true; } >&2
       alive "$pid" && echo "(timed out after ${TIMEOUT}s)" >&2
       kill_broker "$pid" 5
-      die "Kafka failed to start; log: $LOG"
+      die "Kafka failed to start; log: $LOG (JVM output: $OUT)"
     fi
     sleep 0.25
   done

@@ -10,20 +10,26 @@ import {
   Min,
 } from 'class-validator';
 
-/** Body of POST /produce. Every field is optional; unknown fields are rejected. */
+/**
+ * Body of POST /produce. Every field is optional; unknown fields are rejected.
+ * With stopAtFirstError, class-validator runs the decorator nearest the
+ * property first, so the type check sits last in each list.
+ */
 export class ProduceRequestDto {
   /** Records per partition (default 3, max PRODUCE_MAX_MESSAGES_PER_PARTITION). */
   @IsOptional()
-  @IsInt({ message: 'messagesPerPartition must be a whole number, at least 1' })
   @Min(1, { message: 'messagesPerPartition must be at least 1' })
+  @IsInt({ message: 'messagesPerPartition must be a whole number, at least 1' })
   messagesPerPartition?: number;
 
   /** Partitions to write to (default: all of the topic's partitions). */
   @IsOptional()
-  @IsArray({ message: 'partitions must be an array of partition numbers' })
   @ArrayUnique({ message: 'partitions must not repeat a partition' })
-  @ArrayMaxSize(10_000)
   @IsInt({ each: true, message: 'partitions must contain whole numbers only' })
+  @ArrayMaxSize(10_000, {
+    message: 'partitions must list at most 10000 partitions',
+  })
+  @IsArray({ message: 'partitions must be an array of partition numbers' })
   partitions?: number[];
 
   /** Any JSON value, carried in every record's `payload`. */
@@ -32,8 +38,8 @@ export class ProduceRequestDto {
 
   /** Record key (same for all records of this request). */
   @IsOptional()
-  @IsString({ message: 'key must be a string' })
   @MaxLength(1_024, { message: 'key must be at most 1024 characters' })
+  @IsString({ message: 'key must be a string' })
   key?: string;
 
   /** Extra record headers, string to string. */

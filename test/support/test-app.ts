@@ -1,0 +1,111 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp, createLogger } from '../../src/app.setup.js';
+import {
+  type Configuration,
+  loadConfiguration,
+} from '../../src/config/configuration.js';
+
+export interface TestAppOptions {
+  env: Record<string, string>;
+  /** e.g. override a handler service to make it fail: the Kafka side stays real. */
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
+/**
+ * The real app in this process (same module graph, setup and Kafka code as
+ * main.ts) on a random port. Configuration comes from `env` only; the
+ * surrounding process.env is restored once the app is built.
+ */
+export class TestApp {
+  private constructor(
+    readonly app: INestApplication,
+    readonly config: Configuration,
+    readonly url: string,
+  ) {}
+
+  static async start({ env, override }: TestAppOptions): Promise<TestApp> {
+    const saved = new Map(
+      Object.keys(env).map((key) => [key, process.env[key]]),
+    );
+    Object.assign(process.env, {
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'text',
+      ...env,
+    });
+    try {
+      const config = loadConfiguration(process.env);
+      let builder = Test.createTestingModule({
+        imports: [AppModule.forRoles(config.app.roles)],
+      });
+      builder = override ? override(builder) : builder;
+      const moduleRef = await builder.compile();
+      const app = moduleRef.createNestApplication({
+        bodyParser: false,
+        logger: createLogger(config.app),
+      });
+      configureApp(app, config.app);
+      await app.listen(0, '127.0.0.1');
+      await app.startAllMicroservices();
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      return new TestApp(app, config, url);
+    } finally {
+      for (const [key, value] of saved) {
+        if (value === undefined) {
+          delete process.env[key];
+        } else {
+          process.env[key] = value;
+        }
+      }
+    }
+  }
+
+  get<T = unknown>(path: string): Promise<HttpAnswer<T>> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T = unknown>(
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer<T>> {
+    return this.request<T>('POST', path, body, headers);
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer<T>> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body:
+        body === undefined
+          ? undefined
+          : typeof body === 'string'
+            ? body
+            : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, body: json as T, text };
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+}
+
+export interface HttpAnswer<T> {
+  status: number;
+  body: T;
+  text: string;
+}
