@@ -215,7 +215,10 @@ describe('POST /produce (real broker)', () => {
       trace?: string;
       value: Record<string, unknown>;
     }> = [];
-    const consumer = admin.kafka.consumer({ groupId: uniqueName('inspect') });
+    const consumer = admin.kafka.consumer({
+      groupId: uniqueName('inspect'),
+      maxWaitTimeInMs: 200,
+    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({

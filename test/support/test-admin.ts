@@ -60,14 +60,19 @@ export class TestAdmin {
     );
   }
 
-  /** True when every partition's committed offset equals its end offset. */
+  /**
+   * True when the group has nothing left to read: every partition's committed
+   * offset equals its end offset (an empty partition needs no commit).
+   */
   async caughtUp(groupId: string, topic: string): Promise<boolean> {
-    const [ends, committed] = await Promise.all([
-      this.endOffsets(topic),
+    const [offsets, committed] = await Promise.all([
+      this.admin.fetchTopicOffsets(topic),
       this.committedOffsets(groupId, topic),
     ]);
-    return Object.entries(ends).every(
-      ([p, end]) => committed[Number(p)] === end,
+    return offsets.every(({ partition, low, high }) =>
+      committed[partition] === -1
+        ? low === high
+        : committed[partition] === Number(high),
     );
   }
 
