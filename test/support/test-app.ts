@@ -26,14 +26,17 @@ export class TestApp {
   ) {}
 
   static async start({ env, override }: TestAppOptions): Promise<TestApp> {
-    const saved = new Map(
-      Object.keys(env).map((key) => [key, process.env[key]]),
-    );
-    Object.assign(process.env, {
-      LOG_LEVEL: 'warn',
+    const appEnv = {
+      // Quiet by default (during a broker outage kafkajs logs every refused
+      // connection); TEST_LOG_LEVEL=log shows the app's lines when needed.
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
       LOG_FORMAT: 'text',
       ...env,
-    });
+    };
+    const saved = new Map(
+      Object.keys(appEnv).map((key) => [key, process.env[key]]),
+    );
+    Object.assign(process.env, appEnv);
     try {
       const config = loadConfiguration(process.env);
       let builder = Test.createTestingModule({
