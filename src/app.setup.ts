@@ -4,6 +4,7 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { LOG_LEVELS, type AppSettings } from './config/configuration.js';
 import { GroupConsumerRegistry } from './kafka/group-consumer.registry.js';
@@ -82,9 +83,27 @@ export function configureApp(
       validationError: { target: false, value: false },
     }),
   );
+  setupOpenApi(app);
   for (const server of app.get(GroupConsumerRegistry).all()) {
     app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   }
+}
+
+/** OpenAPI UI at /docs, the document at /docs-json. */
+function setupOpenApi(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('nest-kafka-groups')
+      .setDescription(
+        'Produce to every partition of one topic; two consumer groups (realtime, analytics) each receive every record, ' +
+          'and the replicas of one group share its partitions.',
+      )
+      .setVersion('0.1.0')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
 }
 
 interface BodyParserError extends Error {

@@ -1,15 +1,14 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { hostname } from 'node:os';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { appConfig } from '../config/config.namespaces.js';
 import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
-import type { GroupConsumerSnapshot } from '../kafka/group-consumer.state.js';
+import { ConsumersViewDto } from './dto/consumers-view.dto.js';
 
-export interface ConsumersView {
-  replica: { hostname: string; pid: number; roles: string[] };
-  groups: GroupConsumerSnapshot[];
-}
+export type ConsumersView = ConsumersViewDto;
 
+@ApiTags('consumers')
 @Controller('consumers')
 export class ConsumersController {
   constructor(
@@ -17,8 +16,12 @@ export class ConsumersController {
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
-  /** Each consumer group this replica runs: member, state, partitions, counters, commits. */
   @Get()
+  @ApiOperation({
+    summary:
+      'Each consumer group this replica runs: member, state, partitions, counters, commits',
+  })
+  @ApiOkResponse({ type: ConsumersViewDto })
   list(): ConsumersView {
     return {
       replica: {

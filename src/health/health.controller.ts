@@ -6,6 +6,12 @@ import {
   type HealthIndicatorFunction,
   HealthIndicatorService,
 } from '@nestjs/terminus';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { appConfig } from '../config/config.namespaces.js';
 import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
 import { BrokerHealthIndicator } from './broker.health.js';
@@ -19,6 +25,7 @@ import { ShutdownState } from './shutdown.state.js';
  * an orchestrator stops routing to replicas instead of restarting them all.
  * GET /health is readiness with every detail.
  */
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -33,19 +40,46 @@ export class HealthController {
   ) {}
 
   @Get()
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({
+    summary:
+      'Readiness with every detail: broker, producer, each group (partitions, lag), shutdown',
+  })
+  @ApiOkResponse({
+    description: 'terminus shape: {status: "ok", info, error, details}',
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'terminus shape with status "error"; `error` names what is down',
+  })
   all() {
     return this.health.check(this.readinessChecks());
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({
+    summary:
+      'Send traffic here? 503 while the broker is unreachable, a group has not joined, or shutting down',
+  })
+  @ApiOkResponse({ description: 'Ready' })
+  @ApiServiceUnavailableResponse({ description: 'Not ready; `error` says why' })
   ready() {
     return this.health.check(this.readinessChecks());
   }
 
   @Get('live')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({
+    summary:
+      'Restart me? 503 only when a consumer crashed and will not restart',
+  })
+  @ApiOkResponse({
+    description: 'Alive (a broker outage does not fail liveness)',
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'A group consumer is dead for good',
+  })
   live() {
     return this.health.check(
       this.registry.all().map((server) => () => this.groups.live(server)),

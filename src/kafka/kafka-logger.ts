@@ -1,16 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { logLevel, type LogEntry } from 'kafkajs';
+import { type LogEntry, logLevel } from 'kafkajs';
 
 const logger = new Logger('kafkajs');
 
 /**
- * Routes kafkajs' own log lines through the Nest logger (and so through the
- * app's JSON format and level) instead of kafkajs' raw console output.
+ * Routes kafkajs' own log lines through the Nest logger, so they follow the
+ * app's LOG_FORMAT and LOG_LEVEL instead of kafkajs' raw console output.
+ * Each line is an object (namespace, message, kafkajs' fields): one JSON
+ * object per line in json format.
  */
 export function kafkaLogCreator() {
   return ({ namespace, level, log }: LogEntry): void => {
-    const { message, ...extra } = log;
-    const line = `${namespace ? `[${namespace}] ` : ''}${message} ${JSON.stringify(extra)}`;
+    const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
+    const line = { namespace, message, ...fields };
     switch (level) {
       case logLevel.ERROR:
       case logLevel.NOTHING:

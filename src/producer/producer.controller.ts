@@ -6,10 +6,25 @@ import {
   Post,
   UseGuards,
 } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiSecurity,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ProduceRequestDto } from './dto/produce-request.dto.js';
+import {
+  ErrorResponseDto,
+  ProduceResponseDto,
+} from './dto/produce-response.dto.js';
 import { type ProduceResult, ProducerService } from './producer.service.js';
 
+@ApiTags('producer')
 @Controller()
 export class ProducerController {
   constructor(private readonly producer: ProducerService) {}
@@ -17,6 +32,36 @@ export class ProducerController {
   @Post('produce')
   @HttpCode(HttpStatus.CREATED)
   @UseGuards(ApiKeyGuard)
+  @ApiOperation({
+    summary:
+      'Write records to every partition (or the ones named) of the topic',
+    description:
+      'One batched, idempotent, acks=all request with an explicit partition per record. ' +
+      'Each record value is JSON: {id, partition, sequence, producedAt, payload}.',
+  })
+  @ApiSecurity('api-key')
+  @ApiCreatedResponse({
+    type: ProduceResponseDto,
+    description: 'Where the records landed',
+  })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'Invalid body: the message names the field and the allowed range',
+  })
+  @ApiUnauthorizedResponse({
+    type: ErrorResponseDto,
+    description: 'PRODUCE_API_KEY is set and X-API-Key is missing or wrong',
+  })
+  @ApiPayloadTooLargeResponse({
+    type: ErrorResponseDto,
+    description: 'Body over HTTP_BODY_LIMIT_BYTES',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    description:
+      'Broker unreachable within PRODUCE_TIMEOUT_MS; nothing is confirmed as written',
+  })
   produce(@Body() body: ProduceRequestDto): Promise<ProduceResult> {
     return this.producer.produce(body ?? {});
   }

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GROUP_MESSAGE_PATTERN } from '../../kafka/kafka.constants.js';
 import { GroupMessageContext } from '../../kafka/group-message.context.js';
 import type { GroupConsumerServer } from '../../kafka/group-consumer.server.js';
@@ -14,6 +15,7 @@ import {
   AnalyticsService,
 } from './analytics.service.js';
 
+@ApiTags('analytics')
 @Controller('analytics')
 export class AnalyticsController {
   constructor(
@@ -31,8 +33,36 @@ export class AnalyticsController {
     this.analytics.record(message, context.meta);
   }
 
-  /** Aggregates over the records this replica handled, and the partitions it covers now. */
   @Get()
+  @ApiOperation({
+    summary:
+      'Aggregates over the records this replica handled, and the partitions it covers now',
+  })
+  @ApiOkResponse({
+    description:
+      'Counts per partition and key, bytes and produce-to-consume latency',
+    schema: {
+      type: 'object',
+      example: {
+        groupId: 'analytics',
+        assignedPartitions: [0, 1, 2],
+        messages: 18,
+        bytes: 2412,
+        byPartition: { '0': 6, '1': 6, '2': 6 },
+        byKey: { '(none)': 18 },
+        latency: {
+          count: 18,
+          minMs: 3,
+          maxMs: 41,
+          meanMs: 12.5,
+          p50Ms: 9,
+          p95Ms: 38,
+        },
+        firstAt: '2026-11-24T15:00:00.000Z',
+        lastAt: '2026-11-24T15:00:01.000Z',
+      },
+    },
+  })
   summary(): AnalyticsSnapshot & {
     groupId: string;
     assignedPartitions: number[];

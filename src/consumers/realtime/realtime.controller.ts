@@ -1,5 +1,11 @@
 import { Controller, type MessageEvent, Sse, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
 import { GROUP_MESSAGE_PATTERN } from '../../kafka/kafka.constants.js';
 import { GroupMessageContext } from '../../kafka/group-message.context.js';
@@ -8,6 +14,7 @@ import type { DemoMessage } from '../../messages/demo-message.js';
 import { REALTIME_TRANSPORT } from './realtime.constants.js';
 import { RealtimeService } from './realtime.service.js';
 
+@ApiTags('realtime')
 @Controller('realtime')
 export class RealtimeController {
   constructor(private readonly realtime: RealtimeService) {}
@@ -23,8 +30,16 @@ export class RealtimeController {
     this.realtime.handle(message, context.meta);
   }
 
-  /** Server-Sent Events: every record this replica's realtime group member handles, with latency. */
   @Sse('stream')
+  @ApiOperation({
+    summary:
+      "Server-Sent Events: every record this replica's realtime member handles, with its latency",
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description:
+      'One `message` event per record: {id, topic, partition, offset, sequence, key, producedAt, consumedAt, latencyMs, payload}',
+  })
   stream(): Observable<MessageEvent> {
     return this.realtime
       .stream()

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -16,13 +17,24 @@ import {
  * property first, so the type check sits last in each list.
  */
 export class ProduceRequestDto {
-  /** Records per partition (default 3, max PRODUCE_MAX_MESSAGES_PER_PARTITION). */
+  @ApiPropertyOptional({
+    description:
+      'Records per partition (max PRODUCE_MAX_MESSAGES_PER_PARTITION, 1000 by default)',
+    default: 3,
+    minimum: 1,
+    example: 3,
+  })
   @IsOptional()
   @Min(1, { message: 'messagesPerPartition must be at least 1' })
   @IsInt({ message: 'messagesPerPartition must be a whole number, at least 1' })
   messagesPerPartition?: number;
 
-  /** Partitions to write to (default: all of the topic's partitions). */
+  @ApiPropertyOptional({
+    description:
+      "Partitions to write to, each in [0, partition count); default: all of the topic's partitions",
+    type: [Number],
+    example: [0, 2],
+  })
   @IsOptional()
   @ArrayUnique({ message: 'partitions must not repeat a partition' })
   @IsInt({ each: true, message: 'partitions must contain whole numbers only' })
@@ -32,17 +44,29 @@ export class ProduceRequestDto {
   @IsArray({ message: 'partitions must be an array of partition numbers' })
   partitions?: number[];
 
-  /** Any JSON value, carried in every record's `payload`. */
+  @ApiPropertyOptional({
+    description: "Any JSON value, carried in every record's `payload`",
+    example: { orderId: 42 },
+  })
   @IsOptional()
   payload?: unknown;
 
-  /** Record key (same for all records of this request). */
+  @ApiPropertyOptional({
+    description: 'Record key, the same for every record of this request',
+    maxLength: 1024,
+    example: 'customer-7',
+  })
   @IsOptional()
   @MaxLength(1_024, { message: 'key must be at most 1024 characters' })
   @IsString({ message: 'key must be a string' })
   key?: string;
 
-  /** Extra record headers, string to string. */
+  @ApiPropertyOptional({
+    description: 'Extra record headers, string to string',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { 'trace-id': 'abc123' },
+  })
   @IsOptional()
   @IsObject({ message: 'headers must be an object of string values' })
   headers?: Record<string, string>;

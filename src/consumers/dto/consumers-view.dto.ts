@@ -1,0 +1,78 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type {
+  GroupConsumerSnapshot,
+  GroupConsumerStatus,
+} from '../../kafka/group-consumer.state.js';
+
+const STATUSES: GroupConsumerStatus[] = [
+  'starting',
+  'joined',
+  'rebalancing',
+  'stopped',
+  'crashed',
+];
+
+class CrashDto {
+  @ApiProperty() error!: string;
+  @ApiProperty({ description: 'kafkajs restarts the consumer itself' })
+  restart!: boolean;
+  @ApiProperty() at!: string;
+}
+
+/** OpenAPI shape of GroupConsumerSnapshot (src/kafka/group-consumer.state.ts). */
+export class GroupConsumerDto implements GroupConsumerSnapshot {
+  @ApiProperty({ example: 'realtime' }) name!: string;
+  @ApiProperty({
+    description: 'The group id as Kafka knows it',
+    example: 'realtime',
+  })
+  groupId!: string;
+  @ApiProperty({ example: 'demo-messages' }) topic!: string;
+  @ApiProperty({ enum: STATUSES }) status!: GroupConsumerStatus;
+  @ApiProperty({ type: String, nullable: true }) memberId!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) generationId!: number | null;
+  @ApiProperty() isLeader!: boolean;
+  @ApiProperty({ type: [Number], example: [0, 1, 2] })
+  assignedPartitions!: number[];
+  @ApiProperty({ description: 'Records handled successfully and committed' })
+  processed!: number;
+  @ApiProperty({ description: 'Handler attempts that failed and were retried' })
+  retried!: number;
+  @ApiProperty({ description: 'Records written to <topic>.<group>.dlq' })
+  deadLettered!: number;
+  @ApiProperty({
+    description:
+      'Commits refused (e.g. during a rebalance); those records are redelivered',
+  })
+  commitFailures!: number;
+  @ApiProperty({
+    description:
+      'Next offset to read per partition, as committed by this replica (offset+1)',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { '0': '12', '1': '9' },
+  })
+  lastCommitted!: Record<string, string>;
+  @ApiProperty({ type: String, nullable: true }) joinedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastHeartbeatAt!:
+    string | null;
+  @ApiProperty({ description: 'Shutting down: no new records are taken' })
+  draining!: boolean;
+  @ApiPropertyOptional({ type: CrashDto, nullable: true })
+  crash!: GroupConsumerSnapshot['crash'];
+}
+
+class ReplicaDto {
+  @ApiProperty() hostname!: string;
+  @ApiProperty() pid!: number;
+  @ApiProperty({
+    type: [String],
+    example: ['producer', 'realtime', 'analytics'],
+  })
+  roles!: string[];
+}
+
+export class ConsumersViewDto {
+  @ApiProperty({ type: ReplicaDto }) replica!: ReplicaDto;
+  @ApiProperty({ type: [GroupConsumerDto] }) groups!: GroupConsumerDto[];
+}

@@ -1,0 +1,184 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { buildAppIfStale, ReplicaProcess } from './support/replica-process.js';
+import { TestAdmin } from './support/test-admin.js';
+import { uniqueName } from './support/unique.js';
+import { waitFor } from './support/wait-for.js';
+
+/** Real `node dist/main.js` processes: signals, exit codes and stdout are the point here. */
+describe('a replica process (real broker)', () => {
+  const brokers = inject('kafkaBrokers');
+  const dir = mkdtempSync(join(tmpdir(), 'shutdown-'));
+  let admin: TestAdmin;
+
+  beforeAll(async () => {
+    await buildAppIfStale();
+    admin = await new TestAdmin(brokers).connect();
+  });
+
+  afterAll(async () => {
+    await ReplicaProcess.killAll();
+    await admin.disconnect();
+  });
+
+  it('on SIGTERM mid-stream: readiness 503 first, exits within the timeout, commits cover all it processed', async () => {
+    const topic = uniqueName('sigterm');
+    const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
+    await admin.createTopic(topic, 3);
+    const replica = await ReplicaProcess.start({
+      name: uniqueName('draining'),
+      dir,
+      env: {
+        APP_ROLES: 'realtime,analytics',
+        KAFKA_BROKERS: brokers.join(','),
+        KAFKA_TOPIC: topic,
+        REALTIME_GROUP_ID: realtime,
+        ANALYTICS_GROUP_ID: analytics,
+        SHUTDOWN_TIMEOUT_MS: '10000',
+        SHUTDOWN_READINESS_DELAY_MS: '1500',
+      },
+    });
+    const producer = admin.kafka.producer();
+    await producer.connect();
+    // Steady production while the replica is told to stop: bounded in count and time.
+    let producing = true;
+    let sent = 0;
+    const production = (async () => {
+      for (let batch = 0; producing && batch < 400; batch++) {
+        await producer.send({
+          topic,
+          messages: Array.from({ length: 3 }, (_, partition) => ({
+            partition,
+            value: JSON.stringify({
+              id: `${batch}-${partition}`,
+              partition,
+              sequence: batch,
+              producedAt: new Date().toISOString(),
+              payload: null,
+            }),
+          })),
+        });
+        sent += 3;
+      }
+    })();
+    try {
+      await waitFor(() => replica.journal().length >= 60, {
+        what: 'records flowing through both groups',
+      });
+
+      const exit = replica.stop('SIGTERM');
+      const readiness = await waitFor(
+        async () => {
+          const answer = await replica.get<{ error?: Record<string, unknown> }>(
+            '/health/ready',
+          );
+          return answer.status === 503 ? answer : undefined;
+        },
+        {
+          timeoutMs: 5_000,
+          intervalMs: 50,
+          what: 'readiness 503 while draining',
+        },
+      );
+      expect(readiness.body.error).toHaveProperty('shutdown');
+      const { code, signal, elapsedMs } = await exit;
+      producing = false;
+      await production;
+      console.log(
+        `SIGTERM → exit in ${elapsedMs} ms (code ${code}, signal ${signal}); ${sent} records sent meanwhile`,
+      );
+
+      expect(code === 0 || signal === 'SIGTERM').toBe(true);
+      expect(elapsedMs).toBeLessThan(10_000 + 5_000);
+
+      const lines = replica.journal();
+      for (const group of [realtime, analytics]) {
+        const committed = await admin.committedOffsets(group, topic);
+        const handled = lines.filter((l) => l.group === group);
+        expect(handled.length).toBeGreaterThan(0);
+        for (let partition = 0; partition < 3; partition++) {
+          const offsets = handled
+            .filter((l) => l.partition === partition)
+            .map((l) => Number(l.offset));
+          // Everything it handled is committed ...
+          expect(Math.max(-1, ...offsets) + 1).toBe(
+            Math.max(0, committed[partition]),
+          );
+          // ... and nothing is committed that it did not handle (no gaps below the commit).
+          expect(offsets).toEqual(
+            Array.from({ length: offsets.length }, (_, i) => i),
+          );
+        }
+      }
+      expect(replica.logs()).toMatch(/left group/);
+    } finally {
+      producing = false;
+      await production.catch(() => undefined);
+      await producer.disconnect();
+      await admin.deleteTopics([
+        topic,
+        `${topic}.${realtime}.dlq`,
+        `${topic}.${analytics}.dlq`,
+      ]);
+    }
+  });
+
+  it('logs one JSON object per line with LOG_FORMAT=json, kafkajs lines included', async () => {
+    const topic = uniqueName('jsonlogs');
+    const replica = await ReplicaProcess.start({
+      name: uniqueName('json'),
+      dir,
+      env: {
+        KAFKA_BROKERS: brokers.join(','),
+        KAFKA_TOPIC: topic,
+        KAFKA_TOPIC_PARTITIONS: '1',
+        REALTIME_GROUP_ID: uniqueName('rt'),
+        ANALYTICS_GROUP_ID: uniqueName('an'),
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'log',
+      },
+    });
+    try {
+      expect(
+        (await replica.post('/produce', { messagesPerPartition: 1 })).status,
+      ).toBe(201);
+      await replica.stop('SIGTERM');
+
+      const lines = replica
+        .logs()
+        .split('\n')
+        .filter((line) => line.trim() !== '');
+      expect(lines.length).toBeGreaterThan(10);
+      const entries = lines.map((line) => {
+        try {
+          return JSON.parse(line) as {
+            level: string;
+            context?: string;
+            message: unknown;
+          };
+        } catch {
+          throw new Error(`not a JSON line: ${line}`);
+        }
+      });
+      expect(entries.every((e) => typeof e.level === 'string')).toBe(true);
+      const kafkajs = entries.filter((e) => e.context === 'kafkajs');
+      expect(kafkajs.length).toBeGreaterThan(0);
+      expect(
+        kafkajs.some(
+          (e) => (e.message as { namespace?: string }).namespace === 'Consumer',
+        ),
+      ).toBe(true);
+      expect(
+        entries.some(
+          (e) =>
+            e.context === 'Bootstrap' &&
+            String(e.message).includes('listening on'),
+        ),
+      ).toBe(true);
+    } finally {
+      await admin.deleteTopics([topic]);
+    }
+  });
+});
