@@ -11,7 +11,8 @@ const logger = new Logger('kafkajs');
  */
 export function kafkaLogCreator() {
   return ({ namespace, level, log }: LogEntry): void => {
-    const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
+    // kafkajs' own timestamp and logger name duplicate what the Nest logger adds.
+    const { message, timestamp, logger: name, ...fields } = log;
     const line = { namespace, message, ...fields };
     switch (level) {
       case logLevel.ERROR:
