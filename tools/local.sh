@@ -20,4 +20,6 @@ else
 fi
 
 npm run --silent build
+# Readable lines for a person at a terminal; production keeps the JSON default.
+export LOG_FORMAT="${LOG_FORMAT:-text}"
 exec node dist/main.js
