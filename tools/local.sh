@@ -20,6 +20,9 @@ else
 fi
 
 npm run --silent build
-# Readable lines for a person at a terminal; production keeps the JSON default.
-export LOG_FORMAT="${LOG_FORMAT:-text}"
+# Readable lines for a person at a terminal (unless the environment or .env
+# says otherwise); production keeps the JSON default.
+if [[ -z "${LOG_FORMAT:-}" ]] && ! grep -qs '^LOG_FORMAT=' .env; then
+  export LOG_FORMAT=text
+fi
 exec node dist/main.js
