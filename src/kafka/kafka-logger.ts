@@ -6,27 +6,32 @@ const logger = new Logger('kafkajs');
 /**
  * Routes kafkajs' own log lines through the Nest logger, so they follow the
  * app's LOG_FORMAT and LOG_LEVEL instead of kafkajs' raw console output.
- * Each line is an object (namespace, message, kafkajs' fields): one JSON
- * object per line in json format.
+ * In json format each line is an object (namespace, message, kafkajs'
+ * fields); in text format one readable line.
  */
-export function kafkaLogCreator() {
-  return ({ namespace, level, log }: LogEntry): void => {
-    // kafkajs' own timestamp and logger name duplicate what the Nest logger adds.
-    const { message, timestamp, logger: name, ...fields } = log;
-    const line = { namespace, message, ...fields };
-    switch (level) {
-      case logLevel.ERROR:
-      case logLevel.NOTHING:
-        logger.error(line);
-        break;
-      case logLevel.WARN:
-        logger.warn(line);
-        break;
-      case logLevel.INFO:
-        logger.log(line);
-        break;
-      default:
-        logger.debug(line);
-    }
-  };
+export function kafkaLogCreator(format: 'json' | 'text') {
+  return () =>
+    ({ namespace, level, log }: LogEntry): void => {
+      // kafkajs' own timestamp and logger name duplicate what the Nest logger adds.
+      const { message, timestamp, logger: name, ...fields } = log;
+      // json: a structured object; text: one readable line, not a multi-line dump.
+      const line =
+        format === 'json'
+          ? { namespace, message, ...fields }
+          : `[${namespace}] ${message} ${JSON.stringify(fields)}`;
+      switch (level) {
+        case logLevel.ERROR:
+        case logLevel.NOTHING:
+          logger.error(line);
+          break;
+        case logLevel.WARN:
+          logger.warn(line);
+          break;
+        case logLevel.INFO:
+          logger.log(line);
+          break;
+        default:
+          logger.debug(line);
+      }
+    };
 }

@@ -1,7 +1,7 @@
 import { Global, Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Kafka } from 'kafkajs';
-import { kafkaConfig } from '../config/config.namespaces.js';
+import { appConfig, kafkaConfig } from '../config/config.namespaces.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GroupConsumerRegistry } from './group-consumer.registry.js';
 import { KafkaAdminService } from './kafka-admin.service.js';
@@ -18,14 +18,17 @@ const BOOT_ATTEMPTS = 3;
   providers: [
     {
       provide: KAFKA_CLIENT,
-      inject: [kafkaConfig.KEY],
-      useFactory: (config: ConfigType<typeof kafkaConfig>) =>
+      inject: [kafkaConfig.KEY, appConfig.KEY],
+      useFactory: (
+        config: ConfigType<typeof kafkaConfig>,
+        app: ConfigType<typeof appConfig>,
+      ) =>
         new Kafka({
           clientId: config.clientId,
           brokers: config.brokers,
           connectionTimeout: config.connectionTimeoutMs,
           requestTimeout: config.requestTimeoutMs,
-          logCreator: kafkaLogCreator,
+          logCreator: kafkaLogCreator(app.logFormat),
         }),
     },
     KafkaAdminService,
