@@ -1,0 +1,77 @@
+import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
+import { AnalyticsService, percentile } from './analytics.service.js';
+
+function meta(
+  partition: number,
+  key: string | null,
+  sizeBytes: number,
+): GroupMessageMeta {
+  return {
+    groupId: 'analytics',
+    topic: 't',
+    partition,
+    offset: '0',
+    key,
+    headers: {},
+    timestamp: 0,
+    sizeBytes,
+    attempt: 1,
+  };
+}
+
+describe('AnalyticsService', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('counts records per partition and key, bytes, and latency from producedAt', () => {
+    vi.useFakeTimers({ now: new Date('2026-11-24T10:00:01.000Z') });
+    const analytics = new AnalyticsService();
+    const message = (ms: number) => ({
+      id: 'x',
+      partition: 0,
+      sequence: 1,
+      producedAt: new Date(
+        Date.parse('2026-11-24T10:00:01.000Z') - ms,
+      ).toISOString(),
+      payload: null,
+    });
+
+    analytics.record(message(10), meta(0, 'a', 100));
+    analytics.record(message(30), meta(1, null, 50));
+    analytics.record(message(20), meta(1, 'a', 50));
+
+    const snapshot = analytics.snapshot();
+    expect(snapshot.messages).toBe(3);
+    expect(snapshot.bytes).toBe(200);
+    expect(snapshot.byPartition).toEqual({ 0: 1, 1: 2 });
+    expect(snapshot.byKey).toEqual({ a: 2, '(none)': 1 });
+    expect(snapshot.latency).toEqual({
+      count: 3,
+      minMs: 10,
+      maxMs: 30,
+      meanMs: 20,
+      p50Ms: 20,
+      p95Ms: 30,
+    });
+  });
+
+  it('reports nulls, not zeros, before the first record', () => {
+    expect(new AnalyticsService().snapshot().latency).toEqual({
+      count: 0,
+      minMs: null,
+      maxMs: null,
+      meanMs: null,
+      p50Ms: null,
+      p95Ms: null,
+    });
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 0.5)).toBe(50);
+    expect(percentile(sorted, 0.95)).toBe(95);
+    expect(percentile([7], 0.95)).toBe(7);
+    expect(percentile([], 0.5)).toBeNull();
+  });
+});
