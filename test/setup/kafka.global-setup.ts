@@ -10,7 +10,7 @@ declare module 'vitest' {
 /**
  * Uses KAFKA_BROKERS when it answers; otherwise starts the local broker on
  * its port (default 127.0.0.1:9092) and stops it afterwards. A broker that
- * was already running is left running.
+ * was already running is left running, and so is ours with KAFKA_KEEP_BROKER=1.
  */
 export default async function setup(
   project: TestProject,
@@ -24,8 +24,11 @@ export default async function setup(
   }
   const port = Number(brokers[0]?.split(':')[1] ?? 9092);
   const broker = new LocalBroker(port);
-  await broker.start();
+  // Another run may have started it in the meantime: then it is theirs to stop.
+  const startedHere = await broker.start();
   return async () => {
-    await broker.stop();
+    if (startedHere && process.env.KAFKA_KEEP_BROKER !== '1') {
+      await broker.stop();
+    }
   };
 }

@@ -38,19 +38,22 @@ export class LocalBroker {
     return `127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
-    await this.script('start');
+  /** True when this call started the broker; false when it was already running. */
+  async start(): Promise<boolean> {
+    const output = await this.script('start');
+    return !output.includes('already running');
   }
 
   async stop(): Promise<void> {
     await this.script('stop');
   }
 
-  private async script(command: 'start' | 'stop'): Promise<void> {
+  private async script(command: 'start' | 'stop'): Promise<string> {
     const { stdout } = await run('bash', [SCRIPT, command], {
       env: { ...process.env, KAFKA_LOCAL_PORT: String(this.port) },
       timeout: 300_000,
     });
     process.stdout.write(stdout);
+    return stdout;
   }
 }
