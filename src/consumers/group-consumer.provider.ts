@@ -46,16 +46,11 @@ export function groupConsumerProvider(
       const server = new GroupConsumerServer(
         kafka,
         {
+          ...consumers,
           name: spec.name,
           transportId: spec.transportId,
           groupId,
           topic: topics.topic,
-          fromBeginning: consumers.fromBeginning,
-          sessionTimeoutMs: consumers.sessionTimeoutMs,
-          heartbeatIntervalMs: consumers.heartbeatIntervalMs,
-          rebalanceTimeoutMs: consumers.rebalanceTimeoutMs,
-          maxRetries: consumers.maxRetries,
-          retryBackoffMs: consumers.retryBackoffMs,
           shutdownTimeoutMs: app.shutdownTimeoutMs,
           partitionsConcurrently: () => topics.partitionCount,
           decode: decodeDemoMessage,

@@ -7,6 +7,7 @@ import type {
   KafkaMessage,
 } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
+import type { ConsumerSettings } from '../config/configuration.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GROUP_MESSAGE_PATTERN } from './kafka.constants.js';
 import { errorMessage, MalformedMessageError } from './kafka.errors.js';
@@ -16,19 +17,24 @@ import {
   type GroupMessageMeta,
 } from './group-message.context.js';
 
-export interface GroupConsumerOptions {
+/** The consumer settings (validated env) this server uses, as they are. */
+type ConsumerTuning = Pick<
+  ConsumerSettings,
+  | 'fromBeginning'
+  | 'sessionTimeoutMs'
+  | 'heartbeatIntervalMs'
+  | 'rebalanceTimeoutMs'
+  | 'maxRetries'
+  | 'retryBackoffMs'
+>;
+
+export interface GroupConsumerOptions extends ConsumerTuning {
   /** Role name shown in /consumers and health ('realtime', 'analytics'). */
   name: string;
   /** Nest binds only handlers decorated with this id to this server (nestjs/nest#13421). */
   transportId: symbol;
   groupId: string;
   topic: string;
-  fromBeginning: boolean;
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  rebalanceTimeoutMs: number;
-  maxRetries: number;
-  retryBackoffMs: number;
   shutdownTimeoutMs: number;
   /** Partitions processed in parallel (order is kept inside each partition); read at start. */
   partitionsConcurrently: () => number;
