@@ -127,7 +127,7 @@ export class GroupConsumerServer
     this.consumer = consumer;
     this.watch(consumer);
     await consumer.connect();
-    // Only read when the group has no committed offset for a partition.
+    // fromBeginning only applies to partitions the group has never committed.
     await consumer.subscribe({ topic, fromBeginning });
     await consumer.run({
       // Why: commits are ours, after the handler; kafkajs must never commit ahead.
