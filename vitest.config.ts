@@ -10,6 +10,7 @@ export default defineConfig({
     globals: true,
     // One spec file at a time: e2e files share the broker and the machine has 2 cores.
     fileParallelism: false,
+    reporters: ['default', './test/setup/summary.reporter.ts'],
     projects: [
       {
         plugins,
