@@ -64,6 +64,15 @@ export function configureApp(
   // Every JSON body this API takes is an object; an array would otherwise be
   // validated index by index ("property 0 should not exist").
   express.use((req: Request, res: Response, next: NextFunction) => {
+    // A body the JSON parser skipped (text, form, ...) would be silently ignored.
+    if (req.method === 'POST' && hasBody(req) && !req.is('application/json')) {
+      res.status(415).json({
+        statusCode: 415,
+        error: 'Unsupported Media Type',
+        message: `send the body as JSON with content-type: application/json (got ${req.headers['content-type'] ?? 'none'})`,
+      });
+      return;
+    }
     if (Array.isArray(req.body)) {
       res.status(400).json({
         statusCode: 400,
@@ -104,6 +113,13 @@ function setupOpenApi(app: INestApplication): void {
       .build(),
   );
   SwaggerModule.setup('docs', app, document);
+}
+
+function hasBody(req: Request): boolean {
+  return (
+    Number(req.headers['content-length'] ?? 0) > 0 ||
+    req.headers['transfer-encoding'] !== undefined
+  );
 }
 
 interface BodyParserError extends Error {

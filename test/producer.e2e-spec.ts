@@ -196,6 +196,24 @@ describe('POST /produce (real broker)', () => {
     },
   );
 
+  it('answers 415 for a body that is not JSON, writing nothing', async () => {
+    const before = await admin.endOffsets(topic);
+
+    const answer = await app.post<{ message: string }>(
+      '/produce',
+      'messagesPerPartition=5',
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    );
+
+    expect(answer.status).toBe(415);
+    expect(answer.body.message).toMatch(
+      /send the body as JSON with content-type: application\/json/,
+    );
+    expect(await admin.endOffsets(topic)).toEqual(before);
+  });
+
   it('carries key, headers and a checkable JSON value into every record', async () => {
     const before = await admin.endOffsets(topic);
     const answer = await app.post<ProduceResult>('/produce', {

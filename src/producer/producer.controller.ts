@@ -15,6 +15,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ProduceRequestDto } from './dto/produce-request.dto.js';
@@ -56,6 +57,10 @@ export class ProducerController {
   @ApiPayloadTooLargeResponse({
     type: ErrorResponseDto,
     description: 'Body over HTTP_BODY_LIMIT_BYTES',
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    type: ErrorResponseDto,
+    description: 'A body that is not sent as application/json',
   })
   @ApiServiceUnavailableResponse({
     type: ErrorResponseDto,
