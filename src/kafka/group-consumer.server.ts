@@ -12,6 +12,7 @@ import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GROUP_MESSAGE_PATTERN } from './kafka.constants.js';
 import { errorMessage, MalformedMessageError } from './kafka.errors.js';
 import { GroupConsumerState } from './group-consumer.state.js';
+import { OffsetCommitter } from './offset-committer.js';
 import {
   GroupMessageContext,
   type GroupMessageMeta,
@@ -50,9 +51,10 @@ export interface GroupConsumerOptions extends ConsumerTuning {
  * `@EventPattern(GROUP_MESSAGE_PATTERN, <transportId>)` methods.
  *
  * Delivery contract: autoCommit is off; a record's offset+1 is committed only
- * after its handler succeeded or it was dead-lettered, one record at a time,
- * in partition order. A replica that dies loses nothing: its uncommitted
- * records are redelivered to the next owner of the partition.
+ * after its handler succeeded or it was dead-lettered, in partition order
+ * (OffsetCommitter: never ahead of processing, flushed before the consumer
+ * leaves its group and when a rebalance starts). A replica that dies loses
+ * nothing: its uncommitted records are redelivered to the partition's next owner.
  */
 export class GroupConsumerServer
   extends Server
@@ -63,6 +65,24 @@ export class GroupConsumerServer
   private consumer: Consumer | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
+  private readonly committer = new OffsetCommitter({
+    commit: async (offsets) => {
+      await this.consumer?.commitOffsets(
+        offsets.map((o) => ({ topic: this.options.topic, ...o })),
+      );
+    },
+    committed: (offsets) => {
+      for (const { partition, offset } of offsets) {
+        this.state.committed(partition, offset);
+      }
+    },
+    failed: (offsets, error) => {
+      this.state.commitFailures++;
+      this.logger.warn(
+        `commit ${JSON.stringify(offsets)} failed (the records are read again if the partition moved): ${errorMessage(error)}`,
+      );
+    },
+  });
 
   constructor(
     private readonly kafka: Kafka,
@@ -150,6 +170,7 @@ export class GroupConsumerServer
         payload.isLeader,
         partitions,
       );
+      this.committer.retainOnly(this.state.assignedPartitions);
       this.logger.log(
         `joined group ${payload.groupId} as ${payload.memberId}${payload.isLeader ? ' (leader)' : ''}, partitions [${this.state.assignedPartitions.join(',')}]`,
       );
@@ -158,7 +179,11 @@ export class GroupConsumerServer
       this.state.lastHeartbeatAt = new Date();
       this.state.generationId = payload.groupGenerationId;
     });
-    consumer.on(events.REBALANCING, () => this.state.rebalancing());
+    consumer.on(events.REBALANCING, () => {
+      this.state.rebalancing();
+      // Commit what was handled while the partitions are still ours.
+      void this.committer.flush();
+    });
     // Why: a crashed kafkajs consumer is otherwise silent (nestjs/nest#11616).
     consumer.on(events.CRASH, ({ payload }) => {
       this.state.crashed(errorMessage(payload.error), payload.restart);
@@ -193,7 +218,7 @@ export class GroupConsumerServer
         0,
       );
       this.state.deadLettered++;
-      await this.commit(partition, message.offset);
+      this.commitAfter(partition, message.offset);
       return;
     }
 
@@ -214,7 +239,7 @@ export class GroupConsumerServer
       this.state.processed++;
       this.options.onProcessed?.(meta, payload);
     }
-    await this.commit(partition, message.offset);
+    this.commitAfter(partition, message.offset);
   }
 
   /** Bounded retries with exponential backoff; the last error is returned, not thrown. */
@@ -262,21 +287,11 @@ export class GroupConsumerServer
     }
   }
 
-  private async commit(partition: number, offset: string): Promise<void> {
-    // Why offset+1: the committed offset is the next record to read, not the last one read.
-    const next = (BigInt(offset) + 1n).toString();
-    try {
-      await this.consumer?.commitOffsets([
-        { topic: this.options.topic, partition, offset: next },
-      ]);
-      this.state.committed(partition, next);
-    } catch (error) {
-      // Expected while the group rebalances (REBALANCE_IN_PROGRESS, unknown
-      // member): the record is redelivered to the partition's next owner.
-      this.state.commitFailures++;
-      this.logger.warn(
-        `commit ${this.options.topic}[${partition}]=${next} failed: ${errorMessage(error)}`,
-      );
+  private commitAfter(partition: number, offset: string): void {
+    // A record finished after its partition moved to another member (a
+    // rebalance completed meanwhile): its new owner reads it again, so no commit.
+    if (this.state.assignedPartitions.includes(partition)) {
+      this.committer.handled(partition, offset);
     }
   }
 
@@ -330,6 +345,11 @@ export class GroupConsumerServer
         `${this.inFlight.size} record(s) still in flight at shutdown timeout; they will be redelivered`,
       );
     }
+    // Before disconnect(): kafkajs skips commits once the consumer is stopping.
+    await Promise.race([
+      this.committer.flush(),
+      sleep(Math.max(deadline - Date.now(), 0)),
+    ]);
     await Promise.race([
       consumer.disconnect(),
       sleep(Math.max(deadline - Date.now(), 1_000)),

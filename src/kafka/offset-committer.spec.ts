@@ -1,0 +1,104 @@
+import { OffsetCommitter, type PartitionOffset } from './offset-committer.js';
+
+/** A commit the test completes by hand, to control what is in flight. */
+function controllableCommits() {
+  const calls: Array<{
+    offsets: PartitionOffset[];
+    resolve: () => void;
+    reject: (e: Error) => void;
+  }> = [];
+  const committed: PartitionOffset[][] = [];
+  const failed: PartitionOffset[][] = [];
+  const committer = new OffsetCommitter({
+    commit: (offsets) =>
+      new Promise<void>((resolve, reject) =>
+        calls.push({ offsets, resolve, reject }),
+      ),
+    committed: (offsets) => committed.push(offsets),
+    failed: (offsets) => failed.push(offsets),
+  });
+  return { committer, calls, committed, failed };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('OffsetCommitter', () => {
+  it('commits offset+1 of a handled record at once', () => {
+    const { committer, calls } = controllableCommits();
+
+    committer.handled(2, '41');
+
+    expect(calls.map((c) => c.offsets)).toEqual([
+      [{ partition: 2, offset: '42' }],
+    ]);
+  });
+
+  it('keeps one commit in flight and sends the newest offset of each partition next', async () => {
+    const { committer, calls, committed } = controllableCommits();
+    committer.handled(0, '0');
+    committer.handled(0, '1');
+    committer.handled(1, '7');
+    committer.handled(0, '2');
+    expect(calls).toHaveLength(1);
+
+    calls[0].resolve();
+    await tick();
+
+    expect(calls.map((c) => c.offsets)).toEqual([
+      [{ partition: 0, offset: '1' }],
+      [
+        { partition: 0, offset: '3' },
+        { partition: 1, offset: '8' },
+      ],
+    ]);
+    calls[1].resolve();
+    await committer.flush();
+    expect(committed).toEqual(calls.map((c) => c.offsets));
+  });
+
+  it('flush() resolves only when everything handled so far is committed', async () => {
+    const { committer, calls } = controllableCommits();
+    committer.handled(0, '9');
+    let flushed = false;
+    const flushing = committer.flush().then(() => (flushed = true));
+
+    await tick();
+    expect(flushed).toBe(false);
+    calls[0].resolve();
+    await flushing;
+
+    expect(flushed).toBe(true);
+  });
+
+  it('keeps a failed offset for the next attempt unless a newer one came in, and drops lost partitions', async () => {
+    const { committer, calls, failed } = controllableCommits();
+    committer.handled(0, '4');
+    committer.handled(1, '4');
+    committer.handled(1, '5');
+
+    calls[0].reject(new Error('REBALANCE_IN_PROGRESS'));
+    await tick();
+    expect(failed).toEqual([[{ partition: 0, offset: '5' }]]);
+
+    committer.retainOnly([0, 2]);
+    committer.handled(2, '0');
+    await tick();
+    expect(calls[1].offsets).toEqual([
+      { partition: 0, offset: '5' },
+      { partition: 2, offset: '1' },
+    ]);
+    calls[1].resolve();
+    await committer.flush();
+    expect(calls).toHaveLength(2);
+  });
+
+  it('uses BigInt, so offsets past 2^53 stay exact', () => {
+    const { committer, calls } = controllableCommits();
+
+    committer.handled(0, '9007199254740993');
+
+    expect(calls[0].offsets).toEqual([
+      { partition: 0, offset: '9007199254740994' },
+    ]);
+  });
+});

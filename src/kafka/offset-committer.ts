@@ -1,0 +1,82 @@
+export interface PartitionOffset {
+  partition: number;
+  /** The next offset to read: the handled record's offset + 1. */
+  offset: string;
+}
+
+export interface OffsetCommitterHooks {
+  /** Sends one commit request for all these partitions. */
+  commit: (offsets: PartitionOffset[]) => Promise<void>;
+  committed: (offsets: PartitionOffset[]) => void;
+  failed: (offsets: PartitionOffset[], error: unknown) => void;
+}
+
+/**
+ * Commits handled records without making the handlers wait for the broker.
+ *
+ * `handled(p, offset)` records offset+1 as the partition's next commit. One
+ * commit request is in flight at a time; it carries the newest handled offset
+ * of every partition, and whatever is handled meanwhile goes in the next one.
+ * So a commit is never ahead of processing, and under load one round trip
+ * covers many records: committing each record and waiting for it capped a
+ * group member at ~150 records/s (npm run bench), about 6 ms per commit.
+ *
+ * `flush()` resolves once everything handled so far is committed (or failed):
+ * called before leaving the group and when a rebalance starts.
+ */
+export class OffsetCommitter {
+  private readonly pending = new Map<number, string>();
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly hooks: OffsetCommitterHooks) {}
+
+  handled(partition: number, offset: string): void {
+    // Why offset+1: the committed offset is the next record to read, not the last one read.
+    this.pending.set(partition, (BigInt(offset) + 1n).toString());
+    this.running ??= this.drain();
+  }
+
+  /** Forgets uncommitted offsets of partitions this member no longer owns. */
+  retainOnly(partitions: readonly number[]): void {
+    for (const partition of this.pending.keys()) {
+      if (!partitions.includes(partition)) {
+        this.pending.delete(partition);
+      }
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size > 0) {
+      this.running ??= this.drain();
+    }
+    while (this.running) {
+      await this.running;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.size > 0) {
+      const batch = [...this.pending].map(([partition, offset]) => ({
+        partition,
+        offset,
+      }));
+      this.pending.clear();
+      try {
+        await this.hooks.commit(batch);
+        this.hooks.committed(batch);
+      } catch (error) {
+        this.hooks.failed(batch, error);
+        // Expected during a rebalance. Kept for the next handled() or flush()
+        // unless a newer offset came in; retainOnly() drops the partitions
+        // this member lost, whose next owner reads those records again.
+        for (const { partition, offset } of batch) {
+          if (!this.pending.has(partition)) {
+            this.pending.set(partition, offset);
+          }
+        }
+        break;
+      }
+    }
+    this.running = null;
+  }
+}
