@@ -9,6 +9,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { kafkaConfig } from '../config/config.namespaces.js';
 import { KAFKA_CLIENT } from './kafka.constants.js';
 import { withTimeout } from './kafka.errors.js';
+import { LazyConnection } from './lazy-connection.js';
 
 export interface PartitionOffsets {
   partition: number;
@@ -25,8 +26,7 @@ export interface PartitionOffsets {
 @Injectable()
 export class KafkaAdminService implements OnApplicationShutdown {
   private readonly logger = new Logger(KafkaAdminService.name);
-  private readonly admin: Admin;
-  private connection: Promise<Admin> | undefined;
+  private readonly admin: LazyConnection<Admin>;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
@@ -34,7 +34,9 @@ export class KafkaAdminService implements OnApplicationShutdown {
     private readonly config: ConfigType<typeof kafkaConfig>,
   ) {
     // A short retry budget: callers want a quick yes/no, and run again anyway.
-    this.admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100 } });
+    this.admin = new LazyConnection(
+      kafka.admin({ retry: { retries: 1, initialRetryTime: 100 } }),
+    );
   }
 
   /** Runs `fn` on the connected admin, bounded by `timeoutMs`. */
@@ -45,7 +47,7 @@ export class KafkaAdminService implements OnApplicationShutdown {
   ): Promise<T> {
     try {
       return await withTimeout(
-        this.connected().then((admin) => fn(admin)),
+        this.admin.get().then((admin) => fn(admin)),
         timeoutMs,
         what,
       );
@@ -97,27 +99,12 @@ export class KafkaAdminService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const connection = this.connection;
-    this.connection = undefined;
-    if (connection) {
-      await connection
-        .then(() => this.admin.disconnect())
-        .catch(() => undefined);
-    }
-  }
-
-  private connected(): Promise<Admin> {
-    this.connection ??= this.admin.connect().then(() => this.admin);
-    return this.connection;
+    await this.admin.close();
   }
 
   private reset(): void {
-    const connection = this.connection;
-    this.connection = undefined;
-    connection
-      ?.then(() => this.admin.disconnect())
-      .catch((error: unknown) =>
-        this.logger.debug(`admin reset: ${String(error)}`),
-      );
+    this.admin.rebuild((error: unknown) =>
+      this.logger.debug(`admin reset: ${String(error)}`),
+    );
   }
 }

@@ -15,6 +15,7 @@ import {
 import { producerConfig } from '../config/config.namespaces.js';
 import { KAFKA_CLIENT } from './kafka.constants.js';
 import { withTimeout } from './kafka.errors.js';
+import { LazyConnection } from './lazy-connection.js';
 
 export interface OutgoingRecord {
   partition?: number;
@@ -32,8 +33,7 @@ export interface OutgoingRecord {
 @Injectable()
 export class KafkaProducerService implements OnApplicationShutdown {
   private readonly logger = new Logger(KafkaProducerService.name);
-  private readonly producer: Producer;
-  private connection: Promise<Producer> | undefined;
+  private readonly connection: LazyConnection<Producer>;
   private connectedFlag = false;
 
   constructor(
@@ -41,7 +41,7 @@ export class KafkaProducerService implements OnApplicationShutdown {
     @Inject(producerConfig.KEY)
     private readonly config: ConfigType<typeof producerConfig>,
   ) {
-    this.producer = kafka.producer({
+    const producer = kafka.producer({
       idempotent: true,
       // kafkajs requires at most one in-flight request for idempotence.
       maxInFlightRequests: 1,
@@ -51,14 +51,9 @@ export class KafkaProducerService implements OnApplicationShutdown {
       // Bounded retries: HTTP callers get a 503 within PRODUCE_TIMEOUT_MS.
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
     });
-    this.producer.on(
-      this.producer.events.CONNECT,
-      () => (this.connectedFlag = true),
-    );
-    this.producer.on(
-      this.producer.events.DISCONNECT,
-      () => (this.connectedFlag = false),
-    );
+    producer.on(producer.events.CONNECT, () => (this.connectedFlag = true));
+    producer.on(producer.events.DISCONNECT, () => (this.connectedFlag = false));
+    this.connection = new LazyConnection(producer);
   }
 
   get isConnected(): boolean {
@@ -67,7 +62,7 @@ export class KafkaProducerService implements OnApplicationShutdown {
 
   async connect(): Promise<void> {
     await withTimeout(
-      this.connected(),
+      this.connection.get(),
       this.config.timeoutMs,
       'producer connect',
     ).catch((error: unknown) => {
@@ -91,9 +86,9 @@ export class KafkaProducerService implements OnApplicationShutdown {
     );
     try {
       return await withTimeout(
-        this.connected().then((producer) =>
-          producer.send({ topic, messages, acks: -1 }),
-        ),
+        this.connection
+          .get()
+          .then((producer) => producer.send({ topic, messages, acks: -1 })),
         this.config.timeoutMs,
         `send to ${topic}`,
       );
@@ -104,24 +99,13 @@ export class KafkaProducerService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const connection = this.connection;
-    this.connection = undefined;
-    if (connection) {
-      await connection
-        .then(() => this.producer.disconnect())
-        .catch(() => undefined);
-    }
-  }
-
-  private connected(): Promise<Producer> {
-    this.connection ??= this.producer.connect().then(() => this.producer);
-    return this.connection;
+    await this.connection.close();
   }
 
   private reset(): void {
     if (!this.connectedFlag) {
       // A failed connect leaves nothing to close; the next call connects again.
-      this.connection = undefined;
+      this.connection.forget();
     }
     this.logger.debug(`send failed; producer connected=${this.connectedFlag}`);
   }
