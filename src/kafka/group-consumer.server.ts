@@ -164,12 +164,7 @@ export class GroupConsumerServer
     const { events } = consumer;
     consumer.on(events.GROUP_JOIN, ({ payload }) => {
       const partitions = payload.memberAssignment[this.options.topic] ?? [];
-      this.state.joined(
-        payload.memberId,
-        this.state.generationId,
-        payload.isLeader,
-        partitions,
-      );
+      this.state.joined(payload.memberId, payload.isLeader, partitions);
       this.committer.retainOnly(this.state.assignedPartitions);
       this.logger.log(
         `joined group ${payload.groupId} as ${payload.memberId}${payload.isLeader ? ' (leader)' : ''}, partitions [${this.state.assignedPartitions.join(',')}]`,
@@ -206,32 +201,29 @@ export class GroupConsumerServer
       return;
     }
     const meta = this.metaOf(topic, partition, message);
+    // A record that cannot be decoded is dead-lettered at once (0 attempts);
+    // one whose handler keeps failing, after its bounded retries.
     let payload: unknown;
+    let failure: Error | undefined;
     try {
       payload = this.options.decode(message.value);
     } catch (error) {
+      failure = error instanceof Error ? error : new Error(errorMessage(error));
+      meta.attempt = 0;
+    }
+    if (!failure) {
+      const outcome = await this.handleWithRetries(payload, meta, heartbeat);
+      if (outcome === 'abandoned') {
+        return;
+      }
+      failure = outcome === 'ok' ? undefined : outcome;
+    }
+    if (failure) {
       await this.deadLetters.publish(
         this.options.groupId,
         meta,
         message,
-        error,
-        0,
-      );
-      this.state.deadLettered++;
-      this.commitAfter(partition, message.offset);
-      return;
-    }
-
-    const outcome = await this.handleWithRetries(payload, meta, heartbeat);
-    if (outcome === 'abandoned') {
-      return;
-    }
-    if (outcome instanceof Error) {
-      await this.deadLetters.publish(
-        this.options.groupId,
-        meta,
-        message,
-        outcome,
+        failure,
         meta.attempt,
       );
       this.state.deadLettered++;

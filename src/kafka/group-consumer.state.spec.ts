@@ -5,7 +5,7 @@ describe('GroupConsumerState', () => {
     const state = new GroupConsumerState('realtime', 'rt', 'topic');
     expect(state.status).toBe('starting');
 
-    state.joined('member-1', 3, true, [2, 0, 1]);
+    state.joined('member-1', true, [2, 0, 1]);
     state.committed(1, '5');
     state.committed(0, '7');
     expect(state.snapshot()).toMatchObject({
@@ -28,7 +28,7 @@ describe('GroupConsumerState', () => {
       crash: { error: 'boom', restart: true },
     });
 
-    state.joined('member-2', 4, false, []);
+    state.joined('member-2', false, []);
     expect(state.snapshot()).toMatchObject({
       status: 'joined',
       crash: null,

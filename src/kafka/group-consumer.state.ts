@@ -50,15 +50,10 @@ export class GroupConsumerState {
     readonly topic: string,
   ) {}
 
-  joined(
-    memberId: string,
-    generationId: number | null,
-    isLeader: boolean,
-    partitions: number[],
-  ): void {
+  /** The generation id comes with the next HEARTBEAT (GROUP_JOIN does not carry it). */
+  joined(memberId: string, isLeader: boolean, partitions: number[]): void {
     this.status = 'joined';
     this.memberId = memberId;
-    this.generationId = generationId;
     this.isLeader = isLeader;
     this.assignedPartitions = [...partitions].sort((a, b) => a - b);
     this.joinedAt = new Date();
