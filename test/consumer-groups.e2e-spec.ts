@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -8,6 +8,7 @@ import { RealtimeService } from '../src/consumers/realtime/realtime.service.js';
 import type { GroupMessageMeta } from '../src/kafka/group-message.context.js';
 import type { DemoMessage } from '../src/messages/demo-message.js';
 import type { ConsumersView } from '../src/consumers/consumers.controller.js';
+import { type JournalEntry, readJournal } from './support/replica-process.js';
 import { TestAdmin } from './support/test-admin.js';
 import { TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
@@ -16,24 +17,7 @@ import { waitFor } from './support/wait-for.js';
 const P = 3;
 const K = 4;
 
-interface JournalLine {
-  group: string;
-  id: string;
-  partition: number;
-  offset: string;
-}
-
-function readJournal(file: string): JournalLine[] {
-  if (!existsSync(file)) {
-    return [];
-  }
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as JournalLine);
-}
-
-function idsOf(lines: JournalLine[], group: string): string[] {
+function idsOf(lines: JournalEntry[], group: string): string[] {
   return lines.filter((line) => line.group === group).map((line) => line.id);
 }
 
@@ -234,7 +218,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
       const attempts = [...FlakyRealtimeService.attempts.values()];
       expect(attempts.sort()).toEqual([1, 1, 3]);
 
-      const dead = await readAll(admin, `${topic}.${realtime}.dlq`, 1);
+      const dead = await admin.readRecords(`${topic}.${realtime}.dlq`, 1);
       expect(dead[0].headers).toMatchObject({
         'x-origin-topic': topic,
         'x-origin-partition': '1',
@@ -289,7 +273,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
       });
 
       for (const group of [realtime, analytics]) {
-        const [dead] = await readAll(admin, `${topic}.${group}.dlq`, 1);
+        const [dead] = await admin.readRecords(`${topic}.${group}.dlq`, 1);
         expect(dead.value).toBe('not json at all');
         expect(dead.key).toBe('raw');
         expect(dead.headers).toMatchObject({
@@ -363,44 +347,3 @@ describe('realtime and analytics consumer groups (real broker)', () => {
     }
   });
 });
-
-interface PlainRecord {
-  key: string | null;
-  value: string;
-  headers: Record<string, string>;
-}
-
-/** Reads `count` records of `topic` from the beginning with a throwaway group. */
-async function readAll(
-  admin: TestAdmin,
-  topic: string,
-  count: number,
-): Promise<PlainRecord[]> {
-  const records: PlainRecord[] = [];
-  // A short long-poll: disconnect() waits for the fetch in flight.
-  const consumer = admin.kafka.consumer({
-    groupId: uniqueName('reader'),
-    maxWaitTimeInMs: 200,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      records.push({
-        key: message.key?.toString() ?? null,
-        value: message.value?.toString() ?? '',
-        headers: Object.fromEntries(
-          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
-        ),
-      });
-    },
-  });
-  try {
-    await waitFor(() => records.length >= count, {
-      what: `${count} record(s) in ${topic}`,
-    });
-    return records;
-  } finally {
-    await consumer.disconnect();
-  }
-}

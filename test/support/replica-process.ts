@@ -27,6 +27,15 @@ export interface JournalEntry {
   at: number;
 }
 
+/** The lines of a CONSUMER_JOURNAL_FILE (none if the file does not exist yet). */
+export function readJournal(file: string): JournalEntry[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as JournalEntry);
+}
+
 /** The parts of GET /consumers the scale tests read. */
 export interface GroupView {
   name: string;
@@ -258,11 +267,7 @@ export class ReplicaProcess {
 
   /** The records this replica's groups handled, in the order it journaled them. */
   journal(): JournalEntry[] {
-    if (!existsSync(this.journalFile)) return [];
-    return readFileSync(this.journalFile, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as JournalEntry);
+    return readJournal(this.journalFile);
   }
 
   private async request<T>(

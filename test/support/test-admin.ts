@@ -1,4 +1,6 @@
 import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { uniqueName } from './unique.js';
+import { waitFor } from './wait-for.js';
 
 /** A kafkajs admin for assertions: what the broker itself says, never the app's view. */
 export class TestAdmin {
@@ -81,7 +83,61 @@ export class TestAdmin {
     return groups[0];
   }
 
+  /**
+   * Reads `topic` from the beginning with a throwaway group until `count`
+   * records match `where` (all by default), and returns those.
+   */
+  async readRecords(
+    topic: string,
+    count: number,
+    where: (record: PlainRecord) => boolean = () => true,
+  ): Promise<PlainRecord[]> {
+    const records: PlainRecord[] = [];
+    // A short long-poll: disconnect() waits for the fetch in flight.
+    const consumer = this.kafka.consumer({
+      groupId: uniqueName('reader'),
+      maxWaitTimeInMs: 200,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const record: PlainRecord = {
+          partition,
+          offset: Number(message.offset),
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? '',
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([k, v]) => [
+              k,
+              String(v),
+            ]),
+          ),
+        };
+        if (where(record)) {
+          records.push(record);
+        }
+      },
+    });
+    try {
+      await waitFor(() => records.length >= count, {
+        what: `${count} record(s) in ${topic}`,
+      });
+      return records;
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+
   async deleteTopics(topics: string[]): Promise<void> {
     await this.admin.deleteTopics({ topics }).catch(() => undefined);
   }
+}
+
+export interface PlainRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
 }
