@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { brokerAnswers, LocalBroker } from '../support/kafka-broker.js';
+import { ensureLocalBroker } from '../support/kafka-broker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,16 +19,10 @@ export default async function setup(
     .split(',')
     .map((b) => b.trim());
   project.provide('kafkaBrokers', brokers);
-  if (await brokerAnswers(brokers)) {
-    return async () => undefined;
-  }
-  const port = Number(brokers[0]?.split(':')[1] ?? 9092);
-  const broker = new LocalBroker(port);
-  // Another run may have started it in the meantime: then it is theirs to stop.
-  const startedHere = await broker.start();
+  const startedHere = await ensureLocalBroker(brokers);
   return async () => {
     if (startedHere && process.env.KAFKA_KEEP_BROKER !== '1') {
-      await broker.stop();
+      await startedHere.stop();
     }
   };
 }

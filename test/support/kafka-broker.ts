@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 
 const run = promisify(execFile);
-const SCRIPT = resolve(import.meta.dirname, '../../tools/kafka/kafka.sh');
+import { REPO_ROOT } from './repo-root.js';
+
+// From the repo root, not this file: the demo and bench run it compiled under dist/.
+const SCRIPT = join(REPO_ROOT, 'tools/kafka/kafka.sh');
 
 /** True when a broker at `brokers` answers a metadata request within `timeoutMs`. */
 export async function brokerAnswers(
@@ -56,4 +59,19 @@ export class LocalBroker {
     process.stdout.write(stdout);
     return stdout;
   }
+}
+
+/**
+ * Starts the local broker on the first address' port unless `brokers` already
+ * answers. Returns the broker when this call started it (the caller stops it),
+ * undefined when one was running, so nobody stops a broker that is not theirs.
+ */
+export async function ensureLocalBroker(
+  brokers: string[],
+): Promise<LocalBroker | undefined> {
+  if (await brokerAnswers(brokers)) {
+    return undefined;
+  }
+  const broker = new LocalBroker(Number(brokers[0]?.split(':')[1] ?? 9092));
+  return (await broker.start()) ? broker : undefined;
 }

@@ -3,17 +3,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { REPO_ROOT } from './repo-root.js';
 
-/** The repository root: the nearest folder above this file with tsconfig.build.json (works compiled, too). */
-export const REPO_ROOT = ((): string => {
-  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'tsconfig.build.json'))) return dir;
-    if (dirname(dir) === dir)
-      throw new Error(`no tsconfig.build.json above ${import.meta.dirname}`);
-  }
-})();
+/** Re-exported for the demo and bench scripts. */
+export { REPO_ROOT };
 const MAIN = join(REPO_ROOT, 'dist', 'main.js');
 const OUTPUT_LIMIT = 512 * 1024;
 

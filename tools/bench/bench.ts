@@ -6,7 +6,6 @@
  * service reports it), a burst (time until each group committed it), POST /produce
  * latency, then bare-kafkajs baselines with the service stopped.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   appendFileSync,
@@ -19,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import kafkajs from 'kafkajs'; // CommonJS: ConfigResourceTypes is no named export
-import { brokerAnswers } from '../../test/support/kafka-broker.js';
+import { ensureLocalBroker } from '../../test/support/kafka-broker.js';
 import {
   buildAppIfStale,
   REPO_ROOT,
@@ -49,8 +48,7 @@ async function main(): Promise<void> {
   if (![0, 1, 2, 3].includes(consumerReplicas))
     throw new Error('--replicas must be 1, 2 or 3');
   await buildAppIfStale();
-  const startedBroker = !(await brokerAnswers(brokers));
-  if (startedBroker) kafkaScript('start');
+  const startedBroker = await ensureLocalBroker(brokers);
   const suffix = randomUUID().slice(0, 8);
   const topic = `bench-${suffix}`;
   const groupIds = {
@@ -199,17 +197,8 @@ async function main(): Promise<void> {
     await client.disconnect();
     await admin.disconnect();
     rmSync(dir, { recursive: true, force: true });
-    if (startedBroker) kafkaScript('stop');
+    await startedBroker?.stop();
   }
-}
-
-/** By REPO_ROOT: LocalBroker finds kafka.sh relative to its own file, wrong once compiled to dist/. */
-function kafkaScript(command: 'start' | 'stop'): void {
-  execFileSync('bash', [join(REPO_ROOT, 'tools/kafka/kafka.sh'), command], {
-    env: { ...process.env, KAFKA_LOCAL_PORT: brokers[0]?.split(':')[1] },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 120_000,
-  });
 }
 
 /** CONSUMER_* defaults from .env.example, overridden by this shell's environment. */

@@ -3,16 +3,13 @@
  * 3 replicas share a 6-partition topic in two groups; one is killed (SIGKILL);
  * the others take its partitions after the session timeout, and nothing is lost.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { brokerAnswers } from '../../test/support/kafka-broker.js';
+import { ensureLocalBroker } from '../../test/support/kafka-broker.js';
 import {
   buildAppIfStale,
-  REPO_ROOT,
   ReplicaProcess,
 } from '../../test/support/replica-process.js';
 import { TestAdmin } from '../../test/support/test-admin.js';
@@ -22,13 +19,15 @@ const PARTITIONS = 6;
 const PER_PARTITION = 50;
 const GROUPS = ['realtime', 'analytics'] as const;
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const run = promisify(execFile);
 const say = (line = '') => console.log(line);
 
 async function main(): Promise<void> {
   say('Building the service (dist/) if src/ changed ...');
   await buildAppIfStale();
-  const startedBroker = await ensureBroker();
+  say(
+    `Using the broker at ${brokers.join(',')} (started with tools/kafka/kafka.sh if none answers) ...`,
+  );
+  const startedBroker = await ensureLocalBroker(brokers);
   const suffix = randomUUID().slice(0, 8);
   const topic = `scale-demo-${suffix}`;
   const groupIds = {
@@ -90,33 +89,9 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     if (startedBroker) {
       say('Stopping the broker this demo started ...');
-      await run('bash', [join(REPO_ROOT, 'tools/kafka/kafka.sh'), 'stop'], {
-        env: brokerEnv(),
-      });
+      await startedBroker.stop();
     }
   }
-}
-
-/** Starts the local broker unless one answers; true when this demo started it. */
-async function ensureBroker(): Promise<boolean> {
-  if (await brokerAnswers(brokers)) return false;
-  say(
-    `No broker at ${brokers.join(',')}: starting one with tools/kafka/kafka.sh ...`,
-  );
-  const { stdout } = await run(
-    'bash',
-    [join(REPO_ROOT, 'tools/kafka/kafka.sh'), 'start'],
-    { env: brokerEnv() },
-  );
-  process.stdout.write(stdout);
-  return true;
-}
-
-function brokerEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    KAFKA_LOCAL_PORT: brokers[0]?.split(':')[1] ?? '9092',
-  };
 }
 
 function pick(...names: string[]): Record<string, string> {
