@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { KafkaJSNonRetriableError } from 'kafkajs';
 import { inject } from 'vitest';
 import { DeadLetterPublisher } from '../src/kafka/dead-letter.publisher.js';
-import { LocalBroker } from './support/kafka-broker.js';
+import { LocalBroker, privateBrokerPort } from './support/kafka-broker.js';
 import { TestAdmin } from './support/test-admin.js';
 import { TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
@@ -109,7 +109,9 @@ describe('GET /health on a healthy replica', () => {
 });
 
 describe('health through a broker outage (a broker this test owns)', () => {
-  const broker = new LocalBroker(19_492);
+  const broker = new LocalBroker(
+    privateBrokerPort(inject('kafkaBrokers'), 400),
+  );
   const topic = uniqueName('outage');
   const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
   let app: TestApp;

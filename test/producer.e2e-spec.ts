@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import type { ProduceResult } from '../src/producer/producer.service.js';
-import { LocalBroker } from './support/kafka-broker.js';
+import { LocalBroker, privateBrokerPort } from './support/kafka-broker.js';
 import { TestAdmin } from './support/test-admin.js';
 import { TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
@@ -289,7 +289,9 @@ describe('POST /produce (real broker)', () => {
 });
 
 describe('POST /produce when the broker is away (a broker this test owns)', () => {
-  const broker = new LocalBroker(19_392);
+  const broker = new LocalBroker(
+    privateBrokerPort(inject('kafkaBrokers'), 300),
+  );
   let app: TestApp;
   const topic = uniqueName('outage');
 

@@ -33,6 +33,15 @@ export async function brokerAnswers(
   }
 }
 
+/**
+ * A port for a private broker a spec starts and stops itself, `offset` above the
+ * shared test broker's port, so suites run against different shared brokers
+ * (KAFKA_BROKERS) never fight over the private ones either.
+ */
+export function privateBrokerPort(brokers: string[], offset: number): number {
+  return Number(brokers[0]?.split(':')[1] ?? 9092) + offset;
+}
+
 /** A local KRaft broker run by tools/kafka/kafka.sh on its own port and state dir. */
 export class LocalBroker {
   constructor(readonly port: number) {}
