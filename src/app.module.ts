@@ -7,6 +7,7 @@ import { ConsumersModule } from './consumers/consumers.module.js';
 import { RealtimeModule } from './consumers/realtime/realtime.module.js';
 import { HealthModule } from './health/health.module.js';
 import { KafkaModule } from './kafka/kafka.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { ProducerModule } from './producer/producer.module.js';
 
 const ROLE_MODULES: Record<AppRole, Type> = {
@@ -29,6 +30,7 @@ export class AppModule {
           load: CONFIG_NAMESPACES,
         }),
         KafkaModule,
+        MetricsModule,
         ConsumersModule,
         HealthModule,
         ...roles.map((role) => ROLE_MODULES[role]),

@@ -8,6 +8,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { LOG_LEVELS, type AppSettings } from './config/configuration.js';
 import { GroupConsumerRegistry } from './kafka/group-consumer.registry.js';
+import { MetricsService } from './metrics/metrics.service.js';
 
 /** LOG_LEVEL names the least severe level still printed. */
 export function createLogger(
@@ -31,6 +32,7 @@ export function configureApp(
   settings: AppSettings,
 ): void {
   const express = app as NestExpressApplication;
+  recordHttpMetrics(express, app.get(MetricsService));
   express.useBodyParser('json', { limit: settings.bodyLimitBytes });
   // Body-parser errors (malformed JSON, body too large) happen before Nest's
   // exception filters: answer them in the same JSON shape, never as HTML.
@@ -96,6 +98,29 @@ export function configureApp(
   for (const server of app.get(GroupConsumerRegistry).all()) {
     app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   }
+}
+
+/**
+ * Duration of every request by method, route pattern (never the raw URL, so
+ * labels stay bounded) and status, 404s and guard refusals included.
+ */
+function recordHttpMetrics(
+  express: NestExpressApplication,
+  metrics: MetricsService,
+): void {
+  express.use((req: Request, res: Response, next: NextFunction) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      const route = (req.route as { path?: unknown } | undefined)?.path;
+      metrics.httpRequest(
+        req.method,
+        typeof route === 'string' ? route : 'unmatched',
+        res.statusCode,
+        (performance.now() - started) / 1_000,
+      );
+    });
+    next();
+  });
 }
 
 /** OpenAPI UI at /docs, the document at /docs-json. */

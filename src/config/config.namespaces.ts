@@ -24,6 +24,10 @@ export const healthConfig = registerAs(
   'health',
   () => loadConfiguration(process.env).health,
 );
+export const metricsConfig = registerAs(
+  'metrics',
+  () => loadConfiguration(process.env).metrics,
+);
 
 export const CONFIG_NAMESPACES = [
   appConfig,
@@ -31,4 +35,5 @@ export const CONFIG_NAMESPACES = [
   producerConfig,
   consumersConfig,
   healthConfig,
+  metricsConfig,
 ];

@@ -56,12 +56,18 @@ export interface HealthSettings {
   shutdownReadinessDelayMs: number;
 }
 
+export interface MetricsSettings {
+  /** Least time between two broker reads made for /metrics (cached in between). */
+  brokerRefreshMs: number;
+}
+
 export interface Configuration {
   app: AppSettings;
   kafka: KafkaSettings;
   producer: ProducerSettings;
   consumers: ConsumerSettings;
   health: HealthSettings;
+  metrics: MetricsSettings;
 }
 
 export class ConfigValidationError extends Error {
@@ -199,8 +205,17 @@ export function loadConfiguration(env: Env): Configuration {
     `SHUTDOWN_READINESS_DELAY_MS (${health.shutdownReadinessDelayMs}) must be lower than SHUTDOWN_TIMEOUT_MS (${app.shutdownTimeoutMs})`,
   );
 
+  const metrics: MetricsSettings = {
+    brokerRefreshMs: read.int(
+      'METRICS_BROKER_REFRESH_MS',
+      10_000,
+      500,
+      600_000,
+    ),
+  };
+
   if (read.problems.length > 0) {
     throw new ConfigValidationError(read.problems);
   }
-  return { app, kafka, producer, consumers, health };
+  return { app, kafka, producer, consumers, health, metrics };
 }

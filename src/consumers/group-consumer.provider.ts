@@ -8,6 +8,7 @@ import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
 import { GroupConsumerServer } from '../kafka/group-consumer.server.js';
 import { KAFKA_CLIENT } from '../kafka/kafka.constants.js';
 import { TopicService } from '../kafka/topic.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { decodeDemoMessage } from '../messages/demo-message.js';
 import { ProcessedJournal } from './processed-journal.js';
 
@@ -32,6 +33,7 @@ export function groupConsumerProvider(
       DeadLetterPublisher,
       GroupConsumerRegistry,
       ProcessedJournal,
+      MetricsService,
     ],
     useFactory: (
       kafka: Kafka,
@@ -41,6 +43,7 @@ export function groupConsumerProvider(
       deadLetters: DeadLetterPublisher,
       registry: GroupConsumerRegistry,
       journal: ProcessedJournal,
+      metrics: MetricsService,
     ) => {
       const groupId = spec.groupId(consumers);
       const server = new GroupConsumerServer(
@@ -55,6 +58,7 @@ export function groupConsumerProvider(
           partitionsConcurrently: () => topics.partitionCount,
           decode: decodeDemoMessage,
           onProcessed: (meta, payload) => journal.record(meta, payload),
+          observer: metrics.observerFor(groupId),
         },
         deadLetters,
       );

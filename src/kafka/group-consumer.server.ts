@@ -11,6 +11,7 @@ import type { ConsumerSettings } from '../config/configuration.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GROUP_MESSAGE_PATTERN } from './kafka.constants.js';
 import { errorMessage, MalformedMessageError } from './kafka.errors.js';
+import type { GroupConsumerObserver } from './group-consumer.observer.js';
 import { GroupConsumerState } from './group-consumer.state.js';
 import { OffsetCommitter } from './offset-committer.js';
 import {
@@ -43,6 +44,8 @@ export interface GroupConsumerOptions extends ConsumerTuning {
   decode: (value: Buffer | null) => unknown;
   /** Called after a record was handled successfully, before its commit. */
   onProcessed?: (meta: GroupMessageMeta, payload: unknown) => void;
+  /** Told of every record, retry, commit and rebalance (metrics). */
+  observer?: GroupConsumerObserver;
 }
 
 /**
@@ -71,13 +74,9 @@ export class GroupConsumerServer
         offsets.map((o) => ({ topic: this.options.topic, ...o })),
       );
     },
-    committed: (offsets) => {
-      for (const { partition, offset } of offsets) {
-        this.state.committed(partition, offset);
-      }
-    },
-    failed: (offsets, error) => {
-      this.state.commitFailures++;
+    committed: (offsets, seconds) => this.state.committed(offsets, seconds),
+    failed: (offsets, error, seconds) => {
+      this.state.commitFailed(seconds);
       this.logger.warn(
         `commit ${JSON.stringify(offsets)} failed (the records are read again if the partition moved): ${errorMessage(error)}`,
       );
@@ -96,6 +95,7 @@ export class GroupConsumerServer
       options.name,
       options.groupId,
       options.topic,
+      options.observer,
     );
   }
 
@@ -170,6 +170,10 @@ export class GroupConsumerServer
         `joined group ${payload.groupId} as ${payload.memberId}${payload.isLeader ? ' (leader)' : ''}, partitions [${this.state.assignedPartitions.join(',')}]`,
       );
     });
+    // The high watermark of every fetched batch: lag for /metrics without an admin call.
+    consumer.on(events.START_BATCH_PROCESS, ({ payload }) =>
+      this.state.fetched(payload.partition, payload.highWatermark),
+    );
     consumer.on(events.HEARTBEAT, ({ payload }) => {
       this.state.lastHeartbeatAt = new Date();
       this.state.generationId = payload.groupGenerationId;
@@ -200,6 +204,7 @@ export class GroupConsumerServer
       // Not handled, not committed: the partition's next owner reads it again.
       return;
     }
+    const started = performance.now();
     const meta = this.metaOf(topic, partition, message);
     // A record that cannot be decoded is dead-lettered at once (0 attempts);
     // one whose handler keeps failing, after its bounded retries.
@@ -226,9 +231,9 @@ export class GroupConsumerServer
         failure,
         meta.attempt,
       );
-      this.state.deadLettered++;
+      this.state.recordDeadLettered((performance.now() - started) / 1_000);
     } else {
-      this.state.processed++;
+      this.state.recordProcessed((performance.now() - started) / 1_000);
       this.options.onProcessed?.(meta, payload);
     }
     this.commitAfter(partition, message.offset);
@@ -269,7 +274,7 @@ export class GroupConsumerServer
         if (this.state.draining) {
           return 'abandoned';
         }
-        this.state.retried++;
+        this.state.recordRetry();
         this.logger.warn(
           `${meta.topic}[${meta.partition}]@${meta.offset} failed (attempt ${attempt}/${this.options.maxRetries + 1}): ${errorMessage(error)}`,
         );

@@ -6,8 +6,13 @@ describe('GroupConsumerState', () => {
     expect(state.status).toBe('starting');
 
     state.joined('member-1', true, [2, 0, 1]);
-    state.committed(1, '5');
-    state.committed(0, '7');
+    state.committed(
+      [
+        { partition: 1, offset: '5' },
+        { partition: 0, offset: '7' },
+      ],
+      0.004,
+    );
     expect(state.snapshot()).toMatchObject({
       status: 'joined',
       memberId: 'member-1',
@@ -38,5 +43,40 @@ describe('GroupConsumerState', () => {
     state.stopped();
     state.rebalancing();
     expect(state.status).toBe('stopped');
+  });
+
+  it('tells its observer what it counts, and knows progress only of the partitions it owns', () => {
+    const observer = {
+      handled: vi.fn(),
+      retried: vi.fn(),
+      committed: vi.fn(),
+      commitFailed: vi.fn(),
+      rebalanced: vi.fn(),
+    };
+    const state = new GroupConsumerState('analytics', 'an', 'topic', observer);
+
+    state.joined('member-1', true, [0, 1]);
+    state.fetched(0, '10');
+    state.fetched(5, '99');
+    state.recordRetry();
+    state.recordProcessed(0.002);
+    state.recordDeadLettered(0.5);
+    state.committed([{ partition: 0, offset: '4' }], 0.003);
+    state.commitFailed(0.1);
+
+    expect(observer.rebalanced).toHaveBeenCalledTimes(1);
+    expect(observer.retried).toHaveBeenCalledTimes(1);
+    expect(observer.handled).toHaveBeenCalledWith('processed', 0.002);
+    expect(observer.handled).toHaveBeenCalledWith('dead-lettered', 0.5);
+    expect(observer.committed).toHaveBeenCalledWith(0.003);
+    expect(observer.commitFailed).toHaveBeenCalledWith(0.1);
+    expect([state.processed, state.retried, state.deadLettered]).toEqual([
+      1, 1, 1,
+    ]);
+    expect(state.commitFailures).toBe(1);
+    expect([...state.progress]).toEqual([[0, { high: '10', committed: '4' }]]);
+
+    state.joined('member-1', true, [1]);
+    expect([...state.progress]).toEqual([]);
   });
 });

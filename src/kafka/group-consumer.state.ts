@@ -1,3 +1,5 @@
+import type { GroupConsumerObserver } from './group-consumer.observer.js';
+
 export type GroupConsumerStatus =
   'starting' | 'joined' | 'rebalancing' | 'stopped' | 'crashed';
 
@@ -43,11 +45,18 @@ export class GroupConsumerState {
   lastHeartbeatAt: Date | null = null;
   crash: { error: string; restart: boolean; at: Date } | null = null;
   readonly lastCommitted = new Map<number, string>();
+  /**
+   * What this member knows of each partition it owns, for lag without asking
+   * the broker: the high watermark of the last fetched batch and the group's
+   * committed offset. Forgotten for partitions this member gives up.
+   */
+  readonly progress = new Map<number, { high?: string; committed?: string }>();
 
   constructor(
     readonly name: string,
     readonly groupId: string,
     readonly topic: string,
+    private readonly observer?: GroupConsumerObserver,
   ) {}
 
   /** The generation id comes with the next HEARTBEAT (GROUP_JOIN does not carry it). */
@@ -59,6 +68,8 @@ export class GroupConsumerState {
     this.joinedAt = new Date();
     this.rebalancingSince = null;
     this.crash = null;
+    this.retainProgress();
+    this.observer?.rebalanced();
   }
 
   rebalancing(): void {
@@ -72,15 +83,72 @@ export class GroupConsumerState {
     this.status = 'crashed';
     this.assignedPartitions = [];
     this.crash = { error, restart, at: new Date() };
+    this.retainProgress();
   }
 
   stopped(): void {
     this.status = 'stopped';
     this.assignedPartitions = [];
+    this.retainProgress();
   }
 
-  committed(partition: number, nextOffset: string): void {
-    this.lastCommitted.set(partition, nextOffset);
+  recordProcessed(seconds: number): void {
+    this.processed++;
+    this.observer?.handled('processed', seconds);
+  }
+
+  recordDeadLettered(seconds: number): void {
+    this.deadLettered++;
+    this.observer?.handled('dead-lettered', seconds);
+  }
+
+  recordRetry(): void {
+    this.retried++;
+    this.observer?.retried();
+  }
+
+  /** A batch was fetched for `partition`; `high` is the partition's end offset then. */
+  fetched(partition: number, high: string): void {
+    if (this.assignedPartitions.includes(partition)) {
+      this.progressOf(partition).high = high;
+    }
+  }
+
+  /** One commit request succeeded for these partitions (offsets are the next to read). */
+  committed(
+    offsets: readonly { partition: number; offset: string }[],
+    seconds: number,
+  ): void {
+    for (const { partition, offset } of offsets) {
+      this.lastCommitted.set(partition, offset);
+      if (this.assignedPartitions.includes(partition)) {
+        this.progressOf(partition).committed = offset;
+      }
+    }
+    this.observer?.committed(seconds);
+  }
+
+  commitFailed(seconds: number): void {
+    this.commitFailures++;
+    this.observer?.commitFailed(seconds);
+  }
+
+  private progressOf(partition: number) {
+    let entry = this.progress.get(partition);
+    if (!entry) {
+      entry = {};
+      this.progress.set(partition, entry);
+    }
+    return entry;
+  }
+
+  /** Another member may move a partition on while this one does not own it. */
+  private retainProgress(): void {
+    for (const partition of this.progress.keys()) {
+      if (!this.assignedPartitions.includes(partition)) {
+        this.progress.delete(partition);
+      }
+    }
   }
 
   snapshot(): GroupConsumerSnapshot {

@@ -98,6 +98,24 @@ export class KafkaAdminService implements OnApplicationShutdown {
     return committed;
   }
 
+  /** Kafka's state of each group ('Stable', 'Empty', 'Dead', ...) and its member count. */
+  async groupStates(
+    groupIds: string[],
+    timeoutMs?: number,
+  ): Promise<Map<string, { state: string; members: number }>> {
+    const { groups } = await this.run(
+      'describeGroups',
+      (admin) => admin.describeGroups(groupIds),
+      timeoutMs,
+    );
+    return new Map(
+      groups.map(({ groupId, state, members }) => [
+        groupId,
+        { state, members: members.length },
+      ]),
+    );
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.admin.close();
   }

@@ -46,3 +46,53 @@ export async function withTimeout<T>(
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Why a Kafka call failed, as a small fixed set (metric labels, log lines). */
+export type KafkaErrorCause =
+  | 'timeout'
+  | 'unreachable'
+  | 'not_enough_replicas'
+  | 'no_leader'
+  | 'not_authorized'
+  | 'too_large'
+  | 'other';
+
+const CAUSE_BY_TYPE: Record<string, KafkaErrorCause> = {
+  NOT_ENOUGH_REPLICAS: 'not_enough_replicas',
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: 'not_enough_replicas',
+  LEADER_NOT_AVAILABLE: 'no_leader',
+  NOT_LEADER_FOR_PARTITION: 'no_leader',
+  NOT_LEADER_OR_FOLLOWER: 'no_leader',
+  TOPIC_AUTHORIZATION_FAILED: 'not_authorized',
+  CLUSTER_AUTHORIZATION_FAILED: 'not_authorized',
+  GROUP_AUTHORIZATION_FAILED: 'not_authorized',
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'not_authorized',
+  SASL_AUTHENTICATION_FAILED: 'not_authorized',
+  MESSAGE_TOO_LARGE: 'too_large',
+  RECORD_LIST_TOO_LARGE: 'too_large',
+};
+
+/**
+ * The cause of a failed Kafka call: the broker's error code where one is
+ * found along the cause chain (kafkajs wraps it in retry errors), else a
+ * connection failure, else our own timeout.
+ */
+export function kafkaErrorCause(error: unknown): KafkaErrorCause {
+  let unreachable = false;
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && CAUSE_BY_TYPE[type]) {
+      return CAUSE_BY_TYPE[type];
+    }
+    if (/KafkaJS(Connection|BrokerNotFound)/.test(current.name)) {
+      unreachable = true;
+    }
+    const next = current as { cause?: unknown; originalError?: unknown };
+    current = next.originalError ?? next.cause;
+  }
+  if (unreachable) {
+    return 'unreachable';
+  }
+  return error instanceof BrokerUnavailableError ? 'timeout' : 'other';
+}

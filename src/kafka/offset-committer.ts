@@ -7,8 +7,9 @@ export interface PartitionOffset {
 export interface OffsetCommitterHooks {
   /** Sends one commit request for all these partitions. */
   commit: (offsets: PartitionOffset[]) => Promise<void>;
-  committed: (offsets: PartitionOffset[]) => void;
-  failed: (offsets: PartitionOffset[], error: unknown) => void;
+  /** `seconds`: how long the commit request took. */
+  committed: (offsets: PartitionOffset[], seconds: number) => void;
+  failed: (offsets: PartitionOffset[], error: unknown, seconds: number) => void;
 }
 
 /**
@@ -61,11 +62,13 @@ export class OffsetCommitter {
         offset,
       }));
       this.pending.clear();
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1_000;
       try {
         await this.hooks.commit(batch);
-        this.hooks.committed(batch);
+        this.hooks.committed(batch, seconds());
       } catch (error) {
-        this.hooks.failed(batch, error);
+        this.hooks.failed(batch, error, seconds());
         // Expected during a rebalance. Kept for the next handled() or flush()
         // unless a newer offset came in; retainOnly() drops the partitions
         // this member lost, whose next owner reads those records again.

@@ -7,13 +7,14 @@ import {
 import type { ConfigType } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { producerConfig } from '../config/config.namespaces.js';
-import { errorMessage } from '../kafka/kafka.errors.js';
+import { errorMessage, kafkaErrorCause } from '../kafka/kafka.errors.js';
 import {
   KafkaProducerService,
   type OutgoingRecord,
 } from '../kafka/kafka-producer.service.js';
 import { TopicService } from '../kafka/topic.service.js';
 import { encodeDemoMessage } from '../messages/demo-message.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { ProduceRequestDto } from './dto/produce-request.dto.js';
 
 export const DEFAULT_MESSAGES_PER_PARTITION = 3;
@@ -36,6 +37,7 @@ export class ProducerService {
   constructor(
     private readonly producer: KafkaProducerService,
     private readonly topics: TopicService,
+    private readonly metrics: MetricsService,
     @Inject(producerConfig.KEY)
     private readonly config: ConfigType<typeof producerConfig>,
   ) {}
@@ -78,9 +80,12 @@ export class ProducerService {
 
     const topic = this.topics.topic;
     let metadata;
+    const started = performance.now();
     try {
       metadata = await this.producer.send(topic, records);
+      this.metrics.produced(records.length, secondsSince(started));
     } catch (error) {
+      this.metrics.produceFailed(kafkaErrorCause(error), secondsSince(started));
       throw new ServiceUnavailableException(
         `Kafka broker unreachable, nothing confirmed as written: ${errorMessage(error)}`,
       );
@@ -124,4 +129,8 @@ export class ProducerService {
     }
     return [...requested].sort((a, b) => a - b);
   }
+}
+
+function secondsSince(started: number): number {
+  return (performance.now() - started) / 1_000;
 }
