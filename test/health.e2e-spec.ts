@@ -3,6 +3,7 @@ import { KafkaJSNonRetriableError } from 'kafkajs';
 import { inject } from 'vitest';
 import { DeadLetterPublisher } from '../src/kafka/dead-letter.publisher.js';
 import { LocalBroker, privateBrokerPort } from './support/kafka-broker.js';
+import { openHandles } from './support/open-handles.js';
 import { TestAdmin } from './support/test-admin.js';
 import { TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
@@ -279,19 +280,3 @@ describe('health of a consumer that crashed for good', () => {
     }
   });
 });
-
-function openHandles(brokerPort: number): {
-  total: number;
-  brokerSockets: number;
-} {
-  const handles = (
-    process as unknown as { _getActiveHandles(): unknown[] }
-  )._getActiveHandles();
-  const brokerSockets = handles.filter(
-    (h) =>
-      typeof h === 'object' &&
-      h !== null &&
-      (h as { remotePort?: number }).remotePort === brokerPort,
-  ).length;
-  return { total: handles.length, brokerSockets };
-}
