@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { parse } from 'yaml';
 import { loadConfiguration } from '../src/config/configuration.js';
+import { variablesTheCodeReads } from './support/config-keys.js';
 
 /**
  * .env.example against the code, with no hand-kept list in between: the names
@@ -31,24 +32,6 @@ const composeOnly = new Map(
     return match ? [[match[1], match[2]] as const] : [];
   }),
 );
-
-/** Every key loadConfiguration looks up, recorded by an env that notes each read. */
-function variablesTheCodeReads(): string[] {
-  const read = new Set<string>();
-  const recorder = new Proxy<Record<string, string | undefined>>(
-    {},
-    {
-      get(target, key, receiver) {
-        if (typeof key === 'string') {
-          read.add(key);
-        }
-        return Reflect.get(target, key, receiver) as string | undefined;
-      },
-    },
-  );
-  loadConfiguration(recorder);
-  return [...read].sort();
-}
 
 /** Every string value in the parsed YAML (comments are gone by then). */
 function stringsIn(node: unknown): string[] {
