@@ -18,6 +18,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The /dashboard page's static files (read from ../../public relative to dist/dashboard).
+COPY public ./public
 USER node
 EXPOSE 3000
 # Node runs as the container's main process (exec-form CMD, no npm or shell in

@@ -5,6 +5,7 @@ import type { AppRole } from './config/configuration.js';
 import { AnalyticsModule } from './consumers/analytics/analytics.module.js';
 import { ConsumersModule } from './consumers/consumers.module.js';
 import { RealtimeModule } from './consumers/realtime/realtime.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { HealthModule } from './health/health.module.js';
 import { KafkaModule } from './kafka/kafka.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -33,6 +34,7 @@ export class AppModule {
         MetricsModule,
         ConsumersModule,
         HealthModule,
+        DashboardModule,
         ...roles.map((role) => ROLE_MODULES[role]),
       ],
     };

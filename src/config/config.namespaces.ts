@@ -28,6 +28,10 @@ export const metricsConfig = registerAs(
   'metrics',
   () => loadConfiguration(process.env).metrics,
 );
+export const dashboardConfig = registerAs(
+  'dashboard',
+  () => loadConfiguration(process.env).dashboard,
+);
 
 export const CONFIG_NAMESPACES = [
   appConfig,
@@ -36,4 +40,5 @@ export const CONFIG_NAMESPACES = [
   consumersConfig,
   healthConfig,
   metricsConfig,
+  dashboardConfig,
 ];

@@ -61,6 +61,11 @@ export interface MetricsSettings {
   brokerRefreshMs: number;
 }
 
+export interface DashboardSettings {
+  /** Time between two reads of the cluster while at least one page is open. */
+  refreshMs: number;
+}
+
 export interface Configuration {
   app: AppSettings;
   kafka: KafkaSettings;
@@ -68,6 +73,7 @@ export interface Configuration {
   consumers: ConsumerSettings;
   health: HealthSettings;
   metrics: MetricsSettings;
+  dashboard: DashboardSettings;
 }
 
 export class ConfigValidationError extends Error {
@@ -214,8 +220,12 @@ export function loadConfiguration(env: Env): Configuration {
     ),
   };
 
+  const dashboard: DashboardSettings = {
+    refreshMs: read.int('DASHBOARD_REFRESH_MS', 1_000, 250, 60_000),
+  };
+
   if (read.problems.length > 0) {
     throw new ConfigValidationError(read.problems);
   }
-  return { app, kafka, producer, consumers, health, metrics };
+  return { app, kafka, producer, consumers, health, metrics, dashboard };
 }

@@ -5,11 +5,27 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import type { Admin, Kafka } from 'kafkajs';
+import { type Admin, AssignerProtocol, type Kafka } from 'kafkajs';
 import { kafkaConfig } from '../config/config.namespaces.js';
 import { KAFKA_CLIENT } from './kafka.constants.js';
 import { withTimeout } from './kafka.errors.js';
 import { LazyConnection } from './lazy-connection.js';
+
+/** One member of a consumer group as Kafka describes it, assignment decoded. */
+export interface GroupMemberView {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  /** Partitions of `topic` assigned to this member, ascending. */
+  partitions: number[];
+}
+
+export interface GroupView {
+  groupId: string;
+  /** Kafka's group state: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
+  state: string;
+  members: GroupMemberView[];
+}
 
 export interface PartitionOffsets {
   partition: number;
@@ -98,22 +114,28 @@ export class KafkaAdminService implements OnApplicationShutdown {
     return committed;
   }
 
-  /** Kafka's state of each group ('Stable', 'Empty', 'Dead', ...) and its member count. */
-  async groupStates(
+  /** Each group's state and members, with the partitions of `topic` each member owns. */
+  async describeGroups(
     groupIds: string[],
+    topic: string,
     timeoutMs?: number,
-  ): Promise<Map<string, { state: string; members: number }>> {
+  ): Promise<GroupView[]> {
     const { groups } = await this.run(
       'describeGroups',
       (admin) => admin.describeGroups(groupIds),
       timeoutMs,
     );
-    return new Map(
-      groups.map(({ groupId, state, members }) => [
-        groupId,
-        { state, members: members.length },
-      ]),
-    );
+    return groups.map(({ groupId, state, members }) => ({
+      groupId,
+      state,
+      members: members.map((member) => ({
+        memberId: member.memberId,
+        clientId: member.clientId,
+        // Kafka prefixes the address with a slash (Java's InetAddress.toString).
+        clientHost: member.clientHost.replace(/^\//, ''),
+        partitions: assignedPartitions(member.memberAssignment, topic),
+      })),
+    }));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -124,5 +146,18 @@ export class KafkaAdminService implements OnApplicationShutdown {
     this.admin.rebuild((error: unknown) =>
       this.logger.debug(`admin reset: ${String(error)}`),
     );
+  }
+}
+
+/** A member's assignment is bytes in the consumer protocol; empty while a rebalance runs. */
+function assignedPartitions(assignment: Buffer, topic: string): number[] {
+  if (!assignment || assignment.length === 0) {
+    return [];
+  }
+  try {
+    const decoded = AssignerProtocol.MemberAssignment.decode(assignment);
+    return [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b);
+  } catch {
+    return [];
   }
 }

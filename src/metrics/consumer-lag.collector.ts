@@ -250,9 +250,9 @@ export class ConsumerLagCollector {
     const at = Date.now();
     const { topic } = this.kafka;
     const groups = this.configuredGroups();
-    const [ends, states, ...committed] = await Promise.all([
+    const [ends, described, ...committed] = await Promise.all([
       this.admin.topicOffsets(topic),
-      this.admin.groupStates(groups),
+      this.admin.describeGroups(groups, topic),
       ...groups.map((group) => this.admin.committedOffsets(group, topic)),
     ]);
     return {
@@ -260,9 +260,9 @@ export class ConsumerLagCollector {
       ends: new Map(ends.map((end) => [end.partition, end])),
       committed: new Map(groups.map((group, i) => [group, committed[i]])),
       memberless: new Set(
-        [...states]
-          .filter(([, { members }]) => members === 0)
-          .map(([group]) => group),
+        described
+          .filter(({ members }) => members.length === 0)
+          .map(({ groupId }) => groupId),
       ),
     };
   }

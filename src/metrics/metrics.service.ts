@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   collectDefaultMetrics,
   Counter,
+  Gauge,
   Histogram,
   Registry,
 } from 'prom-client';
@@ -84,6 +85,16 @@ export class MetricsService {
     ['method', 'route', 'status'],
   );
 
+  private readonly dashboardRequests = this.counter(
+    'nkg_dashboard_broker_requests_total',
+    'Admin requests /dashboard made to the broker (one read per DASHBOARD_REFRESH_MS, shared by every open page)',
+  );
+  private readonly dashboardOpen = new Gauge({
+    name: 'nkg_dashboard_viewers',
+    help: 'Open /dashboard pages (Server-Sent Event streams) on this replica',
+    registers: [this.registry],
+  });
+
   constructor() {
     // process_* and nodejs_* (event-loop lag, heap, GC, handles).
     collectDefaultMetrics({ register: this.registry });
@@ -144,6 +155,14 @@ export class MetricsService {
       { method, route, status: String(status) },
       seconds,
     );
+  }
+
+  dashboardBrokerRequests(count: number): void {
+    this.dashboardRequests.inc(count);
+  }
+
+  dashboardViewers(open: number): void {
+    this.dashboardOpen.set(open);
   }
 
   private counter<L extends string = never>(

@@ -37,6 +37,8 @@ export class Scenario {
   constructor(
     readonly admin: TestAdmin,
     readonly partitions: number,
+    /** Settings every replica of this scenario gets on top of the defaults below. */
+    private readonly env: Record<string, string> = {},
   ) {}
 
   /** The replicas expected in the groups: running and not being stopped. */
@@ -68,6 +70,7 @@ export class Scenario {
         CONSUMER_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
         CONSUMER_HEARTBEAT_INTERVAL_MS: '500',
         SHUTDOWN_TIMEOUT_MS: '10000',
+        ...this.env,
       },
     });
     return spawned.then((replica) => (this.replicas.push(replica), replica));

@@ -1,0 +1,151 @@
+// The /dashboard page: renders the cluster view the service pushes (Server-Sent Events).
+// Every string from Kafka (client ids, hosts) goes in through textContent, never as HTML.
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === 'class') node.className = value;
+    else if (name.startsWith('data-')) node.setAttribute(name, value);
+    else node[name] = value;
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) {
+      node.append(child instanceof Node ? child : String(child));
+    }
+  }
+  return node;
+}
+
+const letter = (slot) => String.fromCharCode(65 + (slot % 26));
+
+/** Member id -> slot (its letter and colour, the same on every page), current and departed. */
+function slotsOf(group) {
+  return new Map([...group.members, ...group.departed].map((m) => [m.memberId, m.slot]));
+}
+
+function chip(slots, memberId) {
+  const slot = memberId ? slots.get(memberId) : undefined;
+  if (slot === undefined) return el('span', { class: 'chip none', title: 'no owner (rebalancing or no member)' }, '—');
+  return el('span', { class: `chip c${slot % 8}`, title: memberId }, letter(slot));
+}
+
+function ago(iso) {
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return `${seconds} s ago`;
+}
+
+const perSecond = (value) => (value >= 10 ? Math.round(value) : value.toFixed(1));
+
+function renderBoard(view) {
+  const board = $('board');
+  const partitions = view.partitions.map((p) => p.partition);
+  const head = el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Partition'),
+    ...partitions.map((p) => el('th', { scope: 'col' }, `p${p}`))));
+  const body = el('tbody');
+  body.append(
+    el('tr', {}, el('th', { scope: 'row' }, 'end offset'),
+      ...view.partitions.map((p) => el('td', { 'data-end': p.partition }, p.end))),
+    el('tr', {}, el('th', { scope: 'row' }, 'records/s in'),
+      ...view.partitions.map((p) => el('td', {}, perSecond(p.recordsPerSecond)))),
+  );
+  for (const group of view.groups) {
+    const slots = slotsOf(group);
+    const members = group.members.length;
+    body.append(el('tr', { class: 'band' }, el('th', { colSpan: partitions.length + 1, scope: 'rowgroup' },
+      `${group.name}`,
+      el('span', { class: 'meta' },
+        `group ${group.groupId} · ${group.state} · ${members} member${members === 1 ? '' : 's'} · ${perSecond(group.recordsPerSecond)} records/s`))));
+    body.append(el('tr', {}, el('th', { scope: 'row' }, 'owner'),
+      ...group.partitions.map((p) => {
+        const cell = el('td', { 'data-group': group.name, 'data-partition': p.partition, 'data-owner': p.owner ?? '' },
+          chip(slots, p.owner));
+        if (p.movedAt) {
+          cell.classList.add('moved');
+          const was = p.movedFrom ? slots.get(p.movedFrom) : undefined;
+          const from = was === undefined ? '' : ` from ${letter(was)}`;
+          cell.append(el('span', { class: 'moved-note', 'data-moved': p.partition }, `moved${from} ${ago(p.movedAt)}`));
+        }
+        return cell;
+      })));
+    body.append(el('tr', {}, el('th', { scope: 'row' }, 'committed'),
+      ...group.partitions.map((p) => el('td', {}, p.committed === '-1' ? '—' : p.committed))));
+    body.append(el('tr', {}, el('th', { scope: 'row' }, 'lag'),
+      ...group.partitions.map((p) => el('td', {
+        class: p.lag > 0 ? 'lag-positive' : '', 'data-lag-group': group.name, 'data-lag-partition': p.partition,
+      }, p.lag))));
+  }
+  board.replaceChildren(head, body);
+}
+
+function renderMembers(view) {
+  const sections = view.groups.map((group) => {
+    const slots = slotsOf(group);
+    const items = group.members.map((m) => el('li', { 'data-member': m.memberId, 'data-group': group.name },
+      chip(slots, m.memberId),
+      el('span', {}, `${m.clientId} @ ${m.host}`),
+      el('span', {}, m.partitions.length ? `partitions ${m.partitions.join(', ')}` : 'no partitions'),
+      el('span', { class: 'member-id' }, m.memberId)));
+    const gone = group.departed.map((m) => el('li', { class: 'departed', 'data-departed': m.memberId, 'data-group': group.name },
+      chip(slots, m.memberId),
+      el('span', {}, `${m.clientId} @ ${m.host}`),
+      el('span', {}, `left ${ago(m.leftAt)}`),
+      el('span', { class: 'member-id' }, m.memberId)));
+    const list = items.length + gone.length ? el('ul', {}, ...items, ...gone) : el('p', {}, 'No member: nobody reads this group now.');
+    return el('div', { class: 'group-members' }, el('h3', {}, `${group.name} (${group.groupId})`), list);
+  });
+  $('members').replaceChildren(...sections);
+}
+
+function render(view) {
+  $('topic').textContent = view.topic;
+  const status = $('status');
+  status.textContent = view.error ? view.error : `Updated ${new Date(view.at).toLocaleTimeString()}`;
+  status.classList.toggle('error', Boolean(view.error));
+  $('key-label').hidden = !view.produce.keyRequired;
+  const form = $('produce-form');
+  form.querySelector('button').disabled = !view.produce.available;
+  const note = $('produce-note');
+  note.hidden = view.produce.available;
+  note.textContent = 'This replica does not run the producer role: open the page on one that does to produce.';
+  if (view.partitions.length) {
+    renderBoard(view);
+    renderMembers(view);
+  }
+}
+
+async function produce(event) {
+  event.preventDefault();
+  const output = $('produce-result');
+  const headers = { 'content-type': 'application/json' };
+  const key = $('api-key').value;
+  if (key) headers['x-api-key'] = key;
+  output.classList.remove('error');
+  output.textContent = 'Producing…';
+  try {
+    const response = await fetch('/produce', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ messagesPerPartition: Number($('per-partition').value) }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      output.classList.add('error');
+      output.textContent = `${response.status}: ${body.message ?? response.statusText}`;
+      return;
+    }
+    const where = body.partitions.map((p) => `p${p.partition} @ ${p.baseOffset}`).join(', ');
+    output.textContent = `${body.total} records written: ${where}`;
+  } catch {
+    output.classList.add('error');
+    output.textContent = 'The service did not answer.';
+  }
+}
+
+$('produce-form').addEventListener('submit', produce);
+const events = new EventSource('/dashboard/events');
+events.onmessage = (message) => render(JSON.parse(message.data));
+events.onerror = () => {
+  $('status').textContent = 'Reconnecting…';
+};

@@ -1,0 +1,53 @@
+/** What /dashboard shows, pushed to every open page (Server-Sent Events). */
+export interface ClusterView {
+  at: string;
+  topic: string;
+  partitions: PartitionView[];
+  groups: GroupBandView[];
+  /** Can this replica's form produce, and does it need the API key (never the key itself). */
+  produce: { available: boolean; keyRequired: boolean };
+  /** Set when the last read of the cluster failed; the rest is the last good read. */
+  error: string | null;
+}
+
+export interface PartitionView {
+  partition: number;
+  end: string;
+  recordsPerSecond: number;
+}
+
+export interface MemberView {
+  /** The member's letter on the page (0 = A): the same on every page, kept while it is shown. */
+  slot: number;
+  memberId: string;
+  clientId: string;
+  host: string;
+  partitions: number[];
+}
+
+export interface DepartedMemberView extends MemberView {
+  leftAt: string;
+}
+
+export interface GroupPartitionView {
+  partition: number;
+  /** Member id of the owner; null while the group rebalances or has no member. */
+  owner: string | null;
+  committed: string;
+  lag: number;
+  /** When the partition last changed owner, and from whom (shown for a minute). */
+  movedAt: string | null;
+  movedFrom: string | null;
+}
+
+export interface GroupBandView {
+  /** realtime or analytics */
+  name: string;
+  groupId: string;
+  /** Kafka's group state: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
+  state: string;
+  members: MemberView[];
+  departed: DepartedMemberView[];
+  partitions: GroupPartitionView[];
+  recordsPerSecond: number;
+}
