@@ -4,9 +4,15 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  type OpenAPIObject,
+  SwaggerModule,
+} from '@nestjs/swagger';
+import { type Server, STATUS_CODES } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { LOG_LEVELS, type AppSettings } from './config/configuration.js';
+import { jsonBodyProblem } from './http/json-body.checks.js';
 import { GroupConsumerRegistry } from './kafka/group-consumer.registry.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
@@ -32,6 +38,7 @@ export function configureApp(
   settings: AppSettings,
 ): void {
   const express = app as NestExpressApplication;
+  hardenHttp(express, settings);
   recordHttpMetrics(express, app.get(MetricsService));
   express.useBodyParser('json', { limit: settings.bodyLimitBytes });
   // Body-parser errors (malformed JSON, body too large) happen before Nest's
@@ -52,15 +59,18 @@ export function configureApp(
         next(error);
         return;
       }
+      // One message per cause, never the parser's own text (it quotes the body).
       const message =
         error.type === 'entity.too.large'
           ? `request body is larger than the ${settings.bodyLimitBytes}-byte limit (HTTP_BODY_LIMIT_BYTES)`
           : error.type === 'entity.parse.failed'
-            ? `request body must be a JSON object: ${error.message}`
-            : error.message;
-      res
-        .status(error.status)
-        .json({ statusCode: error.status, error: error.name, message });
+            ? 'request body must be valid JSON (a JSON object)'
+            : 'request body could not be read';
+      res.status(error.status).json({
+        statusCode: error.status,
+        error: STATUS_CODES[error.status] ?? 'Bad Request',
+        message,
+      });
     },
   );
   // Every JSON body this API takes is an object; an array would otherwise be
@@ -75,12 +85,13 @@ export function configureApp(
       });
       return;
     }
-    if (Array.isArray(req.body)) {
-      res.status(400).json({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'request body must be a JSON object, not an array',
-      });
+    const problem = Array.isArray(req.body)
+      ? 'request body must be a JSON object, not an array'
+      : jsonBodyProblem(req.body, settings.maxJsonDepth);
+    if (problem) {
+      res
+        .status(400)
+        .json({ statusCode: 400, error: 'Bad Request', message: problem });
       return;
     }
     next();
@@ -94,7 +105,8 @@ export function configureApp(
       validationError: { target: false, value: false },
     }),
   );
-  setupOpenApi(app);
+  const document = setupOpenApi(app);
+  answerWrongMethods(express, document);
   for (const server of app.get(GroupConsumerRegistry).all()) {
     app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   }
@@ -123,8 +135,99 @@ function recordHttpMetrics(
   });
 }
 
+/**
+ * Security headers on every answer, and bounded request reading: a client
+ * that stalls while sending headers or body is cut off (Node's defaults wait
+ * minutes). /dashboard sets its own, same-origin CSP; /docs' UI needs its
+ * inline styles.
+ */
+function hardenHttp(
+  express: NestExpressApplication,
+  settings: AppSettings,
+): void {
+  express.disable('x-powered-by');
+  const server: Server = express.getHttpServer();
+  server.requestTimeout = settings.requestTimeoutMs;
+  server.headersTimeout = Math.min(settings.requestTimeoutMs, 60_000);
+  express.use((req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader(
+      'Content-Security-Policy',
+      req.path.startsWith('/docs')
+        ? "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+        : "default-src 'none'; frame-ancestors 'none'",
+    );
+    next();
+  });
+}
+
+/**
+ * Paths are exact: /PRODUCE and /produce/ are not /produce (Express would
+ * match them) but a 404 that names the path meant. A documented path asked
+ * with a method it does not take is a 405 with an Allow header.
+ */
+function answerWrongMethods(
+  express: NestExpressApplication,
+  document: OpenAPIObject,
+): void {
+  const allowed = new Map<string, string[]>();
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!path.includes('{')) {
+      const methods = Object.keys(item)
+        .filter((m) => HTTP_METHODS.has(m))
+        .map((m) => m.toUpperCase());
+      allowed.set(
+        path,
+        methods.includes('GET') ? [...methods, 'HEAD'] : methods,
+      );
+    }
+  }
+  const byLooseForm = new Map(
+    [...allowed.keys()].map((path) => [loose(path), path]),
+  );
+  express.use((req: Request, res: Response, next: NextFunction) => {
+    const meant = byLooseForm.get(loose(req.path));
+    if (meant !== undefined && meant !== req.path) {
+      res.status(404).json({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `no route ${req.path}: paths are exact (lower case, no trailing slash), did you mean ${meant}?`,
+      });
+      return;
+    }
+    const methods = allowed.get(req.path);
+    if (methods && !methods.includes(req.method)) {
+      res.setHeader('Allow', methods.join(', '));
+      res.status(405).json({
+        statusCode: 405,
+        error: 'Method Not Allowed',
+        message: `${req.path} answers ${methods.join(', ')} only`,
+      });
+      return;
+    }
+    next();
+  });
+}
+
+function loose(path: string): string {
+  return path.toLowerCase().replace(/\/+$/, '');
+}
+
+const HTTP_METHODS = new Set([
+  'get',
+  'put',
+  'post',
+  'delete',
+  'options',
+  'head',
+  'patch',
+  'trace',
+]);
+
 /** OpenAPI UI at /docs, the document at /docs-json. */
-function setupOpenApi(app: INestApplication): void {
+function setupOpenApi(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -138,6 +241,7 @@ function setupOpenApi(app: INestApplication): void {
       .build(),
   );
   SwaggerModule.setup('docs', app, document);
+  return document;
 }
 
 function hasBody(req: Request): boolean {

@@ -47,9 +47,12 @@ describe('OpenAPI docs', () => {
       [
         '/analytics',
         '/consumers',
+        '/dashboard',
+        '/dashboard/events',
         '/health',
         '/health/live',
         '/health/ready',
+        '/metrics',
         '/produce',
         '/realtime/stream',
       ].sort(),

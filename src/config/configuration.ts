@@ -19,6 +19,10 @@ export interface AppSettings {
   logLevel: LogLevel;
   logFormat: 'json' | 'text';
   bodyLimitBytes: number;
+  /** Deepest nesting of objects and arrays accepted in a JSON body. */
+  maxJsonDepth: number;
+  /** Time allowed to receive a whole request (headers and body). */
+  requestTimeoutMs: number;
   shutdownTimeoutMs: number;
 }
 
@@ -35,6 +39,16 @@ export interface KafkaSettings {
 export interface ProducerSettings {
   timeoutMs: number;
   maxMessagesPerPartition: number;
+  /** Records one POST /produce may write in all (messagesPerPartition × partitions). */
+  maxRecords: number;
+  maxHeaders: number;
+  /** Header names and values of one request together, UTF-8 bytes. */
+  maxHeaderBytes: number;
+  maxKeyBytes: number;
+  /** The request's payload as JSON, UTF-8 bytes. */
+  maxPayloadBytes: number;
+  /** One partition's records in one request; under the broker's message.max.bytes (1 MiB by default). */
+  maxBatchBytes: number;
   apiKey: string | undefined;
 }
 
@@ -116,6 +130,13 @@ export function loadConfiguration(env: Env): Configuration {
       10_485_760,
     ),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 15_000, 1_000, 300_000),
+    maxJsonDepth: read.int('HTTP_MAX_JSON_DEPTH', 32, 2, 1_000),
+    requestTimeoutMs: read.int(
+      'HTTP_REQUEST_TIMEOUT_MS',
+      10_000,
+      1_000,
+      300_000,
+    ),
   };
 
   const brokers = read.list('KAFKA_BROKERS', ['127.0.0.1:9092']);
@@ -157,6 +178,22 @@ export function loadConfiguration(env: Env): Configuration {
       1_000,
       1,
       100_000,
+    ),
+    maxRecords: read.int('PRODUCE_MAX_RECORDS', 10_000, 1, 1_000_000),
+    maxHeaders: read.int('PRODUCE_MAX_HEADERS', 32, 0, 10_000),
+    maxHeaderBytes: read.int('PRODUCE_MAX_HEADER_BYTES', 8_192, 0, 1_048_576),
+    maxKeyBytes: read.int('PRODUCE_MAX_KEY_BYTES', 1_024, 1, 1_048_576),
+    maxPayloadBytes: read.int(
+      'PRODUCE_MAX_PAYLOAD_BYTES',
+      65_536,
+      1,
+      10_485_760,
+    ),
+    maxBatchBytes: read.int(
+      'PRODUCE_MAX_BATCH_BYTES',
+      900_000,
+      1_024,
+      104_857_600,
     ),
     apiKey: read.optionalString('PRODUCE_API_KEY'),
   };

@@ -7,6 +7,7 @@ import { GroupConsumerRegistry } from './group-consumer.registry.js';
 import { KafkaAdminService } from './kafka-admin.service.js';
 import { kafkaLogCreator } from './kafka-logger.js';
 import { KafkaProducerService } from './kafka-producer.service.js';
+import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
 import { KAFKA_CLIENT } from './kafka.constants.js';
 import { errorMessage } from './kafka.errors.js';
 import { TopicService } from './topic.service.js';
@@ -22,14 +23,16 @@ const BOOT_ATTEMPTS = 3;
       useFactory: (
         config: ConfigType<typeof kafkaConfig>,
         app: ConfigType<typeof appConfig>,
-      ) =>
-        new Kafka({
+      ) => {
+        applyLinearHeaderDecoding();
+        return new Kafka({
           clientId: config.clientId,
           brokers: config.brokers,
           connectionTimeout: config.connectionTimeoutMs,
           requestTimeout: config.requestTimeoutMs,
           logCreator: kafkaLogCreator(app.logFormat),
-        }),
+        });
+      },
     },
     KafkaAdminService,
     KafkaProducerService,

@@ -17,7 +17,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiKeyGuard } from '../common/api-key.guard.js';
 import { ProduceRequestDto } from './dto/produce-request.dto.js';
 import {
   ErrorResponseDto,

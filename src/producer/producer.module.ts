@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiKeyGuard } from '../common/api-key.guard.js';
 import { ProducerController } from './producer.controller.js';
 import { ProducerService } from './producer.service.js';
 

@@ -2,7 +2,7 @@ import {
   BadRequestException,
   Inject,
   Injectable,
-  ServiceUnavailableException,
+  Logger,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,8 @@ import { TopicService } from '../kafka/topic.service.js';
 import { encodeDemoMessage } from '../messages/demo-message.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { ProduceRequestDto } from './dto/produce-request.dto.js';
+import { produceFailure } from './produce-failure.js';
+import { checkProduceLimits } from './produce-limits.js';
 
 export const DEFAULT_MESSAGES_PER_PARTITION = 3;
 
@@ -34,6 +36,8 @@ export interface ProduceResult {
 
 @Injectable()
 export class ProducerService {
+  private readonly logger = new Logger(ProducerService.name);
+
   constructor(
     private readonly producer: KafkaProducerService,
     private readonly topics: TopicService,
@@ -50,18 +54,17 @@ export class ProducerService {
   async produce(request: ProduceRequestDto): Promise<ProduceResult> {
     const perPartition =
       request.messagesPerPartition ?? DEFAULT_MESSAGES_PER_PARTITION;
-    const max = this.config.maxMessagesPerPartition;
-    if (perPartition > max) {
-      throw new BadRequestException(
-        `messagesPerPartition must be between 1 and ${max}, got ${perPartition}`,
-      );
-    }
-    for (const [name, value] of Object.entries(request.headers ?? {})) {
-      if (typeof value !== 'string') {
-        throw new BadRequestException(`headers.${name} must be a string`);
-      }
-    }
     const partitions = await this.targetPartitions(request.partitions);
+    checkProduceLimits(
+      {
+        partitions: partitions.length,
+        perPartition,
+        key: request.key,
+        headers: request.headers,
+        payload: request.payload,
+      },
+      this.config,
+    );
     const producedAt = new Date().toISOString();
     const records: OutgoingRecord[] = partitions.flatMap((partition) =>
       Array.from({ length: perPartition }, (_, i) => ({
@@ -85,10 +88,12 @@ export class ProducerService {
       metadata = await this.producer.send(topic, records);
       this.metrics.produced(records.length, secondsSince(started));
     } catch (error) {
-      this.metrics.produceFailed(kafkaErrorCause(error), secondsSince(started));
-      throw new ServiceUnavailableException(
-        `Kafka broker unreachable, nothing confirmed as written: ${errorMessage(error)}`,
+      const cause = kafkaErrorCause(error);
+      this.metrics.produceFailed(cause, secondsSince(started));
+      this.logger.warn(
+        `send to ${topic} failed (${cause}): ${errorMessage(error)}`,
       );
+      throw produceFailure(cause, this.config.timeoutMs);
     }
     // kafkajs answers one entry per partition with the base offset of the batch.
     const baseOffsets = new Map(

@@ -7,12 +7,21 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  MaxLength,
   Min,
+  ValidateIf,
 } from 'class-validator';
 
 /**
- * Body of POST /produce. Every field is optional; unknown fields are rejected.
+ * Optional, but never null: class-validator's IsOptional skips null too, so
+ * `{"messagesPerPartition": null}` would pass as "not given".
+ */
+const IsAbsentOrValid = () =>
+  ValidateIf((_object, value: unknown) => value !== undefined);
+
+/**
+ * Body of POST /produce. Every field is optional (no body at all means `{}`);
+ * unknown fields are rejected. Sizes are bounded by PRODUCE_MAX_* (checked in
+ * ProducerService, where the limits are configured).
  * With stopAtFirstError, class-validator runs the decorator nearest the
  * property first, so the type check sits last in each list.
  */
@@ -24,7 +33,7 @@ export class ProduceRequestDto {
     minimum: 1,
     example: 3,
   })
-  @IsOptional()
+  @IsAbsentOrValid()
   @Min(1, { message: 'messagesPerPartition must be at least 1' })
   @IsInt({ message: 'messagesPerPartition must be a whole number, at least 1' })
   messagesPerPartition?: number;
@@ -35,7 +44,7 @@ export class ProduceRequestDto {
     type: [Number],
     example: [0, 2],
   })
-  @IsOptional()
+  @IsAbsentOrValid()
   @ArrayUnique({ message: 'partitions must not repeat a partition' })
   @IsInt({ each: true, message: 'partitions must contain whole numbers only' })
   @ArrayMaxSize(10_000, {
@@ -45,29 +54,32 @@ export class ProduceRequestDto {
   partitions?: number[];
 
   @ApiPropertyOptional({
-    description: "Any JSON value, carried in every record's `payload`",
+    description:
+      "Any JSON value, carried in every record's `payload` (at most PRODUCE_MAX_PAYLOAD_BYTES as JSON, 65536 by default; nesting at most HTTP_MAX_JSON_DEPTH, 32)",
     example: { orderId: 42 },
   })
   @IsOptional()
   payload?: unknown;
 
   @ApiPropertyOptional({
-    description: 'Record key, the same for every record of this request',
+    description:
+      'Record key, the same for every record of this request (at most PRODUCE_MAX_KEY_BYTES, 1024 UTF-8 bytes by default)',
     maxLength: 1024,
     example: 'customer-7',
   })
-  @IsOptional()
-  @MaxLength(1_024, { message: 'key must be at most 1024 characters' })
+  @IsAbsentOrValid()
   @IsString({ message: 'key must be a string' })
   key?: string;
 
   @ApiPropertyOptional({
-    description: 'Extra record headers, string to string',
+    description:
+      'Extra record headers, string to string: at most PRODUCE_MAX_HEADERS entries (32) and PRODUCE_MAX_HEADER_BYTES (8192) of names and values',
     type: 'object',
     additionalProperties: { type: 'string' },
+    maxProperties: 32,
     example: { 'trace-id': 'abc123' },
   })
-  @IsOptional()
+  @IsAbsentOrValid()
   @IsObject({ message: 'headers must be an object of string values' })
   headers?: Record<string, string>;
 }

@@ -13,15 +13,17 @@ import { producerConfig } from '../config/config.namespaces.js';
 export const API_KEY_HEADER = 'x-api-key';
 
 /**
- * When PRODUCE_API_KEY is set, POST /produce needs it in X-API-Key. Both sides
- * are hashed first so the comparison is constant-time whatever their lengths.
+ * When PRODUCE_API_KEY is set, POST /produce and the detailed views
+ * (/health, /consumers) need it in X-API-Key. Both sides are hashed first so
+ * the comparison is constant-time whatever their lengths.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly expected: Buffer | undefined;
 
   constructor(
-    @Inject(producerConfig.KEY) config: ConfigType<typeof producerConfig>,
+    @Inject(producerConfig.KEY)
+    config: Pick<ConfigType<typeof producerConfig>, 'apiKey'>,
   ) {
     this.expected =
       config.apiKey === undefined ? undefined : digest(config.apiKey);

@@ -12,11 +12,7 @@ function contextWith(header: string | undefined): ExecutionContext {
 }
 
 describe('ApiKeyGuard', () => {
-  const config = (apiKey: string | undefined) => ({
-    timeoutMs: 1,
-    maxMessagesPerPartition: 1,
-    apiKey,
-  });
+  const config = (apiKey: string | undefined) => ({ apiKey });
 
   it('lets every request through when PRODUCE_API_KEY is not set', () => {
     expect(
