@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Env, EnvReader } from './env.parsers.js';
 
 export const APP_ROLES = ['producer', 'realtime', 'analytics'] as const;
@@ -62,6 +64,8 @@ export interface ConsumerSettings {
   maxRetries: number;
   retryBackoffMs: number;
   journalFile: string | undefined;
+  /** Distinct record keys GET /analytics keeps counts for (the most frequent). */
+  analyticsTopKeys: number;
 }
 
 export interface HealthSettings {
@@ -141,9 +145,10 @@ export function loadConfiguration(env: Env): Configuration {
 
   const brokers = read.list('KAFKA_BROKERS', ['127.0.0.1:9092']);
   for (const broker of brokers) {
+    const port = Number(broker.split(':').pop());
     read.check(
-      BROKER_ADDRESS.test(broker),
-      `KAFKA_BROKERS entry "${broker}" must look like host:port (e.g. 127.0.0.1:9092)`,
+      BROKER_ADDRESS.test(broker) && port >= 1 && port <= 65_535,
+      `KAFKA_BROKERS entry "${broker}" must look like host:port with a port from 1 to 65535 (e.g. 127.0.0.1:9092)`,
     );
   }
   const topic = read.string('KAFKA_TOPIC', 'demo-messages');
@@ -223,7 +228,15 @@ export function loadConfiguration(env: Env): Configuration {
     maxRetries: read.int('CONSUMER_MAX_RETRIES', 3, 0, 100),
     retryBackoffMs: read.int('CONSUMER_RETRY_BACKOFF_MS', 200, 0, 60_000),
     journalFile: read.optionalString('CONSUMER_JOURNAL_FILE'),
+    analyticsTopKeys: read.int('ANALYTICS_TOP_KEYS', 100, 1, 100_000),
   };
+  if (consumers.journalFile !== undefined) {
+    const dir = dirname(resolve(consumers.journalFile));
+    read.check(
+      existsSync(dir) && statSync(dir).isDirectory(),
+      `CONSUMER_JOURNAL_FILE "${consumers.journalFile}" is in a directory that does not exist (${dir}): create it or choose another path`,
+    );
+  }
   read.check(
     consumers.realtimeGroupId !== consumers.analyticsGroupId,
     `REALTIME_GROUP_ID and ANALYTICS_GROUP_ID must differ (both are "${consumers.realtimeGroupId}"): one group would steal the other's partitions`,

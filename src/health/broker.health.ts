@@ -17,22 +17,27 @@ export class BrokerHealthIndicator {
     private readonly kafka: ConfigType<typeof kafkaConfig>,
   ) {}
 
-  async check(key = 'kafka-broker') {
+  /** `detailed`: cluster id, controller and brokers (GET /health), not for probes. */
+  async check(detailed: boolean, key = 'kafka-broker') {
     const indicator = this.indicators.check(key);
     try {
       const cluster = await this.admin.describeCluster(
         this.health.brokerTimeoutMs,
       );
-      return indicator.up({
-        clusterId: cluster.clusterId,
-        controller: cluster.controller,
-        brokers: cluster.brokers.map(({ host, port }) => `${host}:${port}`),
-      });
+      return detailed
+        ? indicator.up({
+            clusterId: cluster.clusterId,
+            controller: cluster.controller,
+            brokers: cluster.brokers.map(({ host, port }) => `${host}:${port}`),
+          })
+        : indicator.up();
     } catch (error) {
-      return indicator.down({
-        message: errorMessage(error),
-        bootstrap: this.kafka.brokers,
-      });
+      return detailed
+        ? indicator.down({
+            message: `Kafka broker unreachable: ${errorMessage(error)}`,
+            bootstrap: this.kafka.brokers,
+          })
+        : indicator.down({ message: 'Kafka broker unreachable' });
     }
   }
 }

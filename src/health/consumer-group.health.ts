@@ -41,13 +41,14 @@ export class ConsumerGroupHealthIndicator {
       : indicator.up(details);
   }
 
-  async ready(server: GroupConsumerServer) {
+  /** `detailed`: the member id too (GET /health), not for probes. */
+  async ready(server: GroupConsumerServer, detailed: boolean) {
     const { state } = server;
     const indicator = this.indicators.check(state.name);
     const details = {
       groupId: state.groupId,
       state: state.status,
-      memberId: state.memberId,
+      ...(detailed ? { memberId: state.memberId } : {}),
       assignedPartitions: [...state.assignedPartitions],
       lag: await this.lag(state),
       crash: state.crash,

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import {
   HealthCheck,
@@ -9,9 +9,12 @@ import {
 import {
   ApiOkResponse,
   ApiOperation,
+  ApiSecurity,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiKeyGuard } from '../common/api-key.guard.js';
 import { appConfig } from '../config/config.namespaces.js';
 import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
 import { BrokerHealthIndicator } from './broker.health.js';
@@ -52,8 +55,13 @@ export class HealthController {
     description:
       'terminus shape with status "error"; `error` names what is down',
   })
+  @UseGuards(ApiKeyGuard)
+  @ApiSecurity('api-key')
+  @ApiUnauthorizedResponse({
+    description: 'PRODUCE_API_KEY is set and X-API-Key is missing or wrong',
+  })
   all() {
-    return this.health.check(this.readinessChecks());
+    return this.health.check(this.readinessChecks(true));
   }
 
   @Get('ready')
@@ -65,7 +73,7 @@ export class HealthController {
   @ApiOkResponse({ description: 'Ready' })
   @ApiServiceUnavailableResponse({ description: 'Not ready; `error` says why' })
   ready() {
-    return this.health.check(this.readinessChecks());
+    return this.health.check(this.readinessChecks(false));
   }
 
   @Get('live')
@@ -86,7 +94,8 @@ export class HealthController {
     );
   }
 
-  private readinessChecks(): HealthIndicatorFunction[] {
+  /** `detailed`: cluster and member ids, for GET /health only (probes get states and reasons). */
+  private readinessChecks(detailed: boolean): HealthIndicatorFunction[] {
     const checks: HealthIndicatorFunction[] = [
       () => {
         const indicator = this.indicators.check('shutdown');
@@ -97,13 +106,13 @@ export class HealthController {
             })
           : indicator.up();
       },
-      () => this.broker.check(),
+      () => this.broker.check(detailed),
     ];
     if (this.app.roles.includes('producer')) {
       checks.push(() => this.producer.check());
     }
     for (const server of this.registry.all()) {
-      checks.push(() => this.groups.ready(server));
+      checks.push(() => this.groups.ready(server, detailed));
     }
     return checks;
   }

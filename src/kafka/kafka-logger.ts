@@ -4,6 +4,14 @@ import { type LogEntry, logLevel } from 'kafkajs';
 const logger = new Logger('kafkajs');
 
 /**
+ * Connection failures kafkajs logs as errors on every retry (a dozen lines a
+ * second while a broker is away, with stack traces). The service reports the
+ * same fact once, where it matters: boot's one line, readiness, the 503 of
+ * POST /produce, consumer state. So these go to debug.
+ */
+const RETRIED_CONNECTION_NOISE = new Set(['Connection', 'BrokerPool']);
+
+/**
  * Routes kafkajs' own log lines through the Nest logger, so they follow the
  * app's LOG_FORMAT and LOG_LEVEL instead of kafkajs' raw console output.
  * In json format each line is an object (namespace, message, kafkajs'
@@ -19,6 +27,10 @@ export function kafkaLogCreator(format: 'json' | 'text') {
         format === 'json'
           ? { namespace, message, ...fields }
           : `[${namespace}] ${message} ${JSON.stringify(fields)}`;
+      if (RETRIED_CONNECTION_NOISE.has(namespace) && level !== logLevel.DEBUG) {
+        logger.debug(line);
+        return;
+      }
       switch (level) {
         case logLevel.ERROR:
         case logLevel.NOTHING:

@@ -11,6 +11,14 @@ export class BrokerUnavailableError extends Error {
   }
 }
 
+/** The configuration asks for what the cluster cannot give (not retried at boot). */
+export class ConfigurationMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = ConfigurationMismatchError.name;
+  }
+}
+
 /** A record whose value is not what the handlers expect; it is dead-lettered at once. */
 export class MalformedMessageError extends Error {
   constructor(reason: string) {

@@ -9,7 +9,7 @@ import { kafkaLogCreator } from './kafka-logger.js';
 import { KafkaProducerService } from './kafka-producer.service.js';
 import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
 import { KAFKA_CLIENT } from './kafka.constants.js';
-import { errorMessage } from './kafka.errors.js';
+import { ConfigurationMismatchError, errorMessage } from './kafka.errors.js';
 import { TopicService } from './topic.service.js';
 
 const BOOT_ATTEMPTS = 3;
@@ -65,6 +65,9 @@ export class KafkaModule implements OnModuleInit {
         await this.topics.provision();
         return;
       } catch (error) {
+        if (error instanceof ConfigurationMismatchError) {
+          throw error;
+        }
         if (attempt >= BOOT_ATTEMPTS) {
           throw new Error(
             `Kafka at ${this.config.brokers.join(',')} is unreachable (${errorMessage(error)}). ` +

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { kafkaConfig } from '../config/config.namespaces.js';
 import { KafkaAdminService } from './kafka-admin.service.js';
+import { ConfigurationMismatchError } from './kafka.errors.js';
 
 /**
  * Owns the one topic this service works on: makes sure it exists at boot and
@@ -34,6 +35,7 @@ export class TopicService {
    */
   async provision(): Promise<number> {
     const { topic, topicPartitions, topicReplicationFactor } = this.config;
+    await this.checkReplicationFactor(topicReplicationFactor);
     const created = await this.ensureTopic(
       topic,
       topicPartitions,
@@ -52,6 +54,16 @@ export class TopicService {
       this.logger.log(`Topic ${topic} exists with ${count} partitions`);
     }
     return count;
+  }
+
+  /** A replication factor the cluster cannot give is a configuration mistake, not an outage. */
+  private async checkReplicationFactor(factor: number): Promise<void> {
+    const { brokers } = await this.admin.describeCluster();
+    if (factor > brokers.length) {
+      throw new ConfigurationMismatchError(
+        `KAFKA_TOPIC_REPLICATION_FACTOR=${factor} but the cluster has ${brokers.length} broker${brokers.length === 1 ? '' : 's'}: set it to ${brokers.length} or less`,
+      );
+    }
   }
 
   /** Creates `topic` unless it exists; true when this call created it. */

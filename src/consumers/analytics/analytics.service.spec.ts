@@ -26,7 +26,7 @@ describe('AnalyticsService', () => {
 
   it('counts records per partition and key, bytes, and latency from producedAt', () => {
     vi.useFakeTimers({ now: new Date('2026-11-24T10:00:01.000Z') });
-    const analytics = new AnalyticsService();
+    const analytics = new AnalyticsService({ analyticsTopKeys: 100 });
     const message = (ms: number) => ({
       id: 'x',
       partition: 0,
@@ -57,7 +57,9 @@ describe('AnalyticsService', () => {
   });
 
   it('reports nulls, not zeros, before the first record', () => {
-    expect(new AnalyticsService().snapshot().latency).toEqual({
+    expect(
+      new AnalyticsService({ analyticsTopKeys: 100 }).snapshot().latency,
+    ).toEqual({
       count: 0,
       minMs: null,
       maxMs: null,

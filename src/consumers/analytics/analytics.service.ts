@@ -1,4 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { consumersConfig } from '../../config/config.namespaces.js';
+import { TopKeys } from './top-keys.js';
 import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
 
@@ -27,10 +30,17 @@ export interface AnalyticsSnapshot {
 /** The analytics group's business logic: aggregates over what this replica handled. */
 @Injectable()
 export class AnalyticsService {
+  constructor(
+    @Inject(consumersConfig.KEY)
+    config: Pick<ConfigType<typeof consumersConfig>, 'analyticsTopKeys'>,
+  ) {
+    this.byKey = new TopKeys(config.analyticsTopKeys);
+  }
+
   private messages = 0;
   private bytes = 0;
   private readonly byPartition = new Map<number, number>();
-  private readonly byKey = new Map<string, number>();
+  private readonly byKey: TopKeys;
   private latencySum = 0;
   private latencyMin = Infinity;
   private latencyMax = -Infinity;
@@ -48,7 +58,7 @@ export class AnalyticsService {
       (this.byPartition.get(meta.partition) ?? 0) + 1,
     );
     const key = meta.key ?? '(none)';
-    this.byKey.set(key, (this.byKey.get(key) ?? 0) + 1);
+    this.byKey.add(key);
     this.latencySum += latency;
     this.latencyMin = Math.min(this.latencyMin, latency);
     this.latencyMax = Math.max(this.latencyMax, latency);
@@ -71,7 +81,7 @@ export class AnalyticsService {
           .sort(([a], [b]) => a - b)
           .map(([p, n]) => [String(p), n]),
       ),
-      byKey: Object.fromEntries(this.byKey),
+      byKey: this.byKey.top(),
       latency: {
         count: this.messages,
         minMs: empty ? null : this.latencyMin,
