@@ -60,6 +60,9 @@ export class ConsumerGroupHealthIndicator {
   }
 
   private readinessProblem(state: GroupConsumerState): string | null {
+    if (state.failure && state.status !== 'stopped') {
+      return `group ${state.groupId} ${state.failure.error}`;
+    }
     switch (state.status) {
       case 'joined':
         return null;

@@ -233,8 +233,17 @@ export class GroupConsumerServer
       );
       this.state.recordDeadLettered((performance.now() - started) / 1_000);
     } else {
+      try {
+        this.options.onProcessed?.(meta, payload);
+      } catch (error) {
+        // Not the record's fault (a journal that cannot be written): no dead
+        // letter, no commit; the record is read again, and readiness says why.
+        this.state.failing(
+          `cannot finish records after handling them: ${errorMessage(error)}`,
+        );
+        throw error;
+      }
       this.state.recordProcessed((performance.now() - started) / 1_000);
-      this.options.onProcessed?.(meta, payload);
     }
     this.commitAfter(partition, message.offset);
   }

@@ -22,6 +22,7 @@ export interface GroupConsumerSnapshot {
   lastHeartbeatAt: string | null;
   draining: boolean;
   crash: { error: string; restart: boolean; at: string } | null;
+  failure: { error: string; since: string } | null;
 }
 
 /**
@@ -44,6 +45,8 @@ export class GroupConsumerState {
   rebalancingSince: Date | null = null;
   lastHeartbeatAt: Date | null = null;
   crash: { error: string; restart: boolean; at: Date } | null = null;
+  /** A failure that is not a record's fault, until a record finishes again. */
+  failure: { error: string; since: Date } | null = null;
   readonly lastCommitted = new Map<number, string>();
   /**
    * What this member knows of each partition it owns, for lag without asking
@@ -92,7 +95,12 @@ export class GroupConsumerState {
     this.retainProgress();
   }
 
+  failing(error: string): void {
+    this.failure = { error, since: this.failure?.since ?? new Date() };
+  }
+
   recordProcessed(seconds: number): void {
+    this.failure = null;
     this.processed++;
     this.observer?.handled('processed', seconds);
   }
@@ -174,6 +182,10 @@ export class GroupConsumerState {
       lastHeartbeatAt: this.lastHeartbeatAt?.toISOString() ?? null,
       draining: this.draining,
       crash: this.crash && { ...this.crash, at: this.crash.at.toISOString() },
+      failure: this.failure && {
+        ...this.failure,
+        since: this.failure.since.toISOString(),
+      },
     };
   }
 }

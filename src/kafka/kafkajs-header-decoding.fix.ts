@@ -10,7 +10,7 @@ type Reducer = (
   header: DecodedHeader,
 ) => Record<string, HeaderValue>;
 interface DecoderPrototype {
-  readVarIntArray(reader: unknown): unknown[];
+  readVarIntArray: (this: DecoderPrototype, reader: unknown) => unknown[];
   __linearHeaders?: true;
 }
 

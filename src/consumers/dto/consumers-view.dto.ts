@@ -12,6 +12,11 @@ const STATUSES: GroupConsumerStatus[] = [
   'crashed',
 ];
 
+class FailureDto {
+  @ApiProperty() error!: string;
+  @ApiProperty() since!: string;
+}
+
 class CrashDto {
   @ApiProperty() error!: string;
   @ApiProperty({ description: 'kafkajs restarts the consumer itself' })
@@ -60,6 +65,13 @@ export class GroupConsumerDto implements GroupConsumerSnapshot {
   draining!: boolean;
   @ApiPropertyOptional({ type: CrashDto, nullable: true })
   crash!: GroupConsumerSnapshot['crash'];
+  @ApiPropertyOptional({
+    type: FailureDto,
+    nullable: true,
+    description:
+      "A failure that is not a record's fault (e.g. the journal cannot be written): records are read again, readiness is 503",
+  })
+  failure!: GroupConsumerSnapshot['failure'];
 }
 
 class ReplicaDto {
