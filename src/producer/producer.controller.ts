@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiCreatedResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
@@ -41,6 +42,12 @@ export class ProducerController {
       'Each record value is JSON: {id, partition, sequence, producedAt, payload}.',
   })
   @ApiSecurity('api-key')
+  @ApiBody({
+    type: ProduceRequestDto,
+    required: false,
+    description:
+      'Optional: no body (or {}) writes 3 records to every partition of the topic',
+  })
   @ApiCreatedResponse({
     type: ProduceResponseDto,
     description: 'Where the records landed',
