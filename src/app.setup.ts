@@ -11,9 +11,15 @@ import {
 } from '@nestjs/swagger';
 import { type Server, STATUS_CODES } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { LOG_LEVELS, type AppSettings } from './config/configuration.js';
+import { producerConfig } from './config/config.namespaces.js';
+import {
+  LOG_LEVELS,
+  type AppSettings,
+  type ProducerSettings,
+} from './config/configuration.js';
 import { jsonBodyProblem } from './http/json-body.checks.js';
 import { GroupConsumerRegistry } from './kafka/group-consumer.registry.js';
+import { TopicService } from './kafka/topic.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 /** LOG_LEVEL names the least severe level still printed. */
@@ -244,8 +250,51 @@ function setupOpenApi(app: INestApplication): OpenAPIObject {
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
       .build(),
   );
-  SwaggerModule.setup('docs', app, document);
+  // Built on first request: the topic's partition count is known only once
+  // the app has started (topic provisioning runs in onModuleInit).
+  SwaggerModule.setup('docs', app, () => {
+    describeProduceBody(document, app);
+    return document;
+  });
   return document;
+}
+
+/**
+ * The body schema of POST /produce with the bounds of this replica: its
+ * configured limits and the topic's real partition count, so a client (or
+ * schemathesis) that follows the document is never refused.
+ */
+function describeProduceBody(
+  document: OpenAPIObject,
+  app: INestApplication,
+): void {
+  const schema = document.components?.schemas?.ProduceRequestDto;
+  if (!schema || '$ref' in schema || !schema.properties) {
+    return;
+  }
+  const limits = app.get<ProducerSettings>(producerConfig.KEY);
+  const topics = app.get(TopicService, { strict: false });
+  // The ValidationPipe rejects unknown properties (forbidNonWhitelisted).
+  schema.additionalProperties = false;
+  const props = schema.properties as Record<string, Record<string, unknown>>;
+  Object.assign(props.messagesPerPartition, {
+    type: 'integer',
+    minimum: 1,
+    maximum: Math.min(
+      limits.maxMessagesPerPartition,
+      Math.floor(limits.maxRecords / Math.max(1, topics.partitionCount)),
+    ),
+  });
+  Object.assign(props.partitions, {
+    minItems: 1,
+    uniqueItems: true,
+    items: {
+      type: 'integer',
+      minimum: 0,
+      maximum: Math.max(0, topics.partitionCount - 1),
+    },
+  });
+  Object.assign(props.headers, { maxProperties: limits.maxHeaders });
 }
 
 function hasBody(req: Request): boolean {

@@ -57,6 +57,15 @@ export class ProduceRequestDto {
     description:
       "Any JSON value, carried in every record's `payload` (at most PRODUCE_MAX_PAYLOAD_BYTES as JSON, 65536 by default; nesting at most HTTP_MAX_JSON_DEPTH, 32)",
     example: { orderId: 42 },
+    nullable: true,
+    // Any JSON value: OpenAPI 3.0 says so with the alternatives, not with no type.
+    oneOf: [
+      { type: 'object' },
+      { type: 'array', items: {} },
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+    ],
   })
   @IsOptional()
   payload?: unknown;
@@ -64,7 +73,6 @@ export class ProduceRequestDto {
   @ApiPropertyOptional({
     description:
       'Record key, the same for every record of this request (at most PRODUCE_MAX_KEY_BYTES, 1024 UTF-8 bytes by default)',
-    maxLength: 1024,
     example: 'customer-7',
   })
   @IsAbsentOrValid()
@@ -76,7 +84,6 @@ export class ProduceRequestDto {
       'Extra record headers, string to string: at most PRODUCE_MAX_HEADERS entries (32) and PRODUCE_MAX_HEADER_BYTES (8192) of names and values',
     type: 'object',
     additionalProperties: { type: 'string' },
-    maxProperties: 32,
     example: { 'trace-id': 'abc123' },
   })
   @IsAbsentOrValid()

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { inject } from 'vitest';
+import { REPO_ROOT } from './support/repo-root.js';
+import { TestAdmin } from './support/test-admin.js';
+import { TestApp } from './support/test-app.js';
+import { uniqueName } from './support/unique.js';
+
+const ST = join(REPO_ROOT, 'tools/schemathesis/.venv/bin/st');
+const KEY = 'schemathesis-key';
+
+function schemathesis(): string | undefined {
+  if (existsSync(ST)) {
+    return ST;
+  }
+  if (process.env.CI === 'true') {
+    throw new Error(
+      `${ST} is missing under CI=true: .ci/run must run tools/schemathesis/setup.sh (needs python3-venv)`,
+    );
+  }
+  console.log(
+    'skipped: schemathesis not installed; run bash tools/schemathesis/setup.sh (needs the Debian package python3-venv)',
+  );
+  return undefined;
+}
+
+const st = schemathesis();
+
+describe.skipIf(!st)(
+  'schemathesis against the OpenAPI document (real broker)',
+  () => {
+    const brokers = inject('kafkaBrokers');
+    const topic = uniqueName('fuzz');
+    let app: TestApp;
+
+    beforeAll(async () => {
+      app = await TestApp.start({
+        env: {
+          KAFKA_BROKERS: brokers.join(','),
+          KAFKA_TOPIC: topic,
+          KAFKA_TOPIC_PARTITIONS: '3',
+          REALTIME_GROUP_ID: uniqueName('rt'),
+          ANALYTICS_GROUP_ID: uniqueName('an'),
+          PRODUCE_API_KEY: KEY,
+        },
+      });
+    });
+
+    afterAll(async () => {
+      await app.close();
+      const admin = await new TestAdmin(brokers).connect();
+      await admin.deleteTopics([topic]);
+      await admin.disconnect();
+    });
+
+    it('finds no server error and no schema mismatch', async () => {
+      const args = [
+        'run',
+        `${app.url}/docs-json`,
+        '--checks',
+        'all',
+        '--max-examples',
+        '300',
+        '--seed',
+        '20261125',
+        '--request-timeout',
+        '10',
+        '--no-color',
+        '-H',
+        `X-API-Key: ${KEY}`,
+        // Server-Sent Event streams never end: nothing to fuzz there.
+        '--exclude-path',
+        '/realtime/stream',
+        '--exclude-path',
+        '/dashboard/events',
+      ];
+      const run = await promisify(execFile)(st ?? 'st', args, {
+        timeout: 240_000,
+        maxBuffer: 16 * 1024 * 1024,
+      }).catch(
+        (error: { stdout?: string; stderr?: string; code?: number }) => ({
+          stdout: error.stdout ?? '',
+          stderr: `${error.stderr ?? ''} (exit ${error.code})`,
+        }),
+      );
+      const summary = run.stdout
+        .split('\n')
+        .filter((line) => /generated|passed|failure|❌/.test(line));
+      console.log(`schemathesis: ${summary.join(' | ')}`);
+      expect(run.stderr).not.toMatch(/exit [1-9]/);
+      expect(run.stdout).toMatch(/(\d+) generated, \1 passed/);
+      expect(run.stdout).not.toMatch(/❌/);
+    });
+  },
+);
