@@ -70,7 +70,7 @@ export function configureApp(
         error.type === 'entity.too.large'
           ? `request body is larger than the ${settings.bodyLimitBytes}-byte limit (HTTP_BODY_LIMIT_BYTES)`
           : error.type === 'entity.parse.failed'
-            ? 'request body must be valid JSON (a JSON object)'
+            ? 'request body must be a JSON object (valid JSON)'
             : 'request body could not be read';
       res.status(error.status).json({
         statusCode: error.status,

@@ -124,7 +124,7 @@ const CASES: Case[] = [
     name: 'malformed JSON (never echoed)',
     body: '{"secret-token-123": ',
     status: 400,
-    message: /^request body must be valid JSON \(a JSON object\)$/,
+    message: /^request body must be a JSON object \(valid JSON\)$/,
   },
   {
     name: 'TRACE /produce',

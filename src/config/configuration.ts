@@ -1,6 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Env, EnvReader } from './env.parsers.js';
+import {
+  type KafkaSecuritySettings,
+  readKafkaSecurity,
+} from './kafka-security.config.js';
 
 export const APP_ROLES = ['producer', 'realtime', 'analytics'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
@@ -36,6 +40,7 @@ export interface KafkaSettings {
   topicReplicationFactor: number;
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
+  security: KafkaSecuritySettings;
 }
 
 export interface ProducerSettings {
@@ -174,6 +179,7 @@ export function loadConfiguration(env: Env): Configuration {
       60_000,
     ),
     requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 5_000, 100, 120_000),
+    security: readKafkaSecurity(read),
   };
 
   const producer: ProducerSettings = {

@@ -17,16 +17,21 @@ const RETRIED_CONNECTION_NOISE = new Set(['Connection', 'BrokerPool']);
  * In json format each line is an object (namespace, message, kafkajs'
  * fields); in text format one readable line.
  */
-export function kafkaLogCreator(format: 'json' | 'text') {
+export function kafkaLogCreator(
+  format: 'json' | 'text',
+  secrets: readonly string[] = [],
+) {
   return () =>
     ({ namespace, level, log }: LogEntry): void => {
       // kafkajs' own timestamp and logger name duplicate what the Nest logger adds.
       const { message, timestamp, logger: name, ...fields } = log;
       // json: a structured object; text: one readable line, not a multi-line dump.
-      const line =
+      const line = redact(
         format === 'json'
           ? { namespace, message, ...fields }
-          : `[${namespace}] ${message} ${JSON.stringify(fields)}`;
+          : `[${namespace}] ${message} ${JSON.stringify(fields)}`,
+        secrets,
+      );
       if (RETRIED_CONNECTION_NOISE.has(namespace) && level !== logLevel.DEBUG) {
         logger.debug(line);
         return;
@@ -46,4 +51,32 @@ export function kafkaLogCreator(format: 'json' | 'text') {
           logger.debug(line);
       }
     };
+}
+
+/**
+ * Masks every secret in a log line, whatever field kafkajs put it in (at
+ * debug level it logs requests): a line that would contain one is rebuilt
+ * from its JSON with the secret replaced.
+ */
+function redact<T extends string | object>(
+  line: T,
+  secrets: readonly string[],
+): T {
+  if (secrets.length === 0) {
+    return line;
+  }
+  const text = typeof line === 'string' ? line : JSON.stringify(line);
+  // As written, and as JSON writes it (a quote or backslash in a password is escaped).
+  const forms = secrets.flatMap((secret) => [
+    secret,
+    JSON.stringify(secret).slice(1, -1),
+  ]);
+  if (!forms.some((form) => text.includes(form))) {
+    return line;
+  }
+  const masked = forms.reduce(
+    (out, form) => out.split(form).join('[redacted]'),
+    text,
+  );
+  return (typeof line === 'string' ? masked : JSON.parse(masked)) as T;
 }

@@ -59,6 +59,8 @@ export function errorMessage(error: unknown): string {
 export type KafkaErrorCause =
   | 'timeout'
   | 'unreachable'
+  | 'not_authenticated'
+  | 'tls'
   | 'not_enough_replicas'
   | 'no_leader'
   | 'not_authorized'
@@ -75,10 +77,13 @@ const CAUSE_BY_TYPE: Record<string, KafkaErrorCause> = {
   CLUSTER_AUTHORIZATION_FAILED: 'not_authorized',
   GROUP_AUTHORIZATION_FAILED: 'not_authorized',
   TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'not_authorized',
-  SASL_AUTHENTICATION_FAILED: 'not_authorized',
+  SASL_AUTHENTICATION_FAILED: 'not_authenticated',
   MESSAGE_TOO_LARGE: 'too_large',
   RECORD_LIST_TOO_LARGE: 'too_large',
 };
+
+const TLS_CODE =
+  /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|EPROTO|HOSTNAME_MISMATCH/;
 
 /**
  * The cause of a failed Kafka call: the broker's error code where one is
@@ -92,6 +97,16 @@ export function kafkaErrorCause(error: unknown): KafkaErrorCause {
     const type = (current as { type?: unknown }).type;
     if (typeof type === 'string' && CAUSE_BY_TYPE[type]) {
       return CAUSE_BY_TYPE[type];
+    }
+    if (current.name === 'KafkaJSSASLAuthenticationError') {
+      return 'not_authenticated';
+    }
+    const code = (current as { code?: unknown }).code;
+    if (
+      (typeof code === 'string' && TLS_CODE.test(code)) ||
+      /certificate|SSL routines|wrong version number/i.test(current.message)
+    ) {
+      return 'tls';
     }
     if (/KafkaJS(Connection|BrokerNotFound)/.test(current.name)) {
       unreachable = true;

@@ -6,10 +6,15 @@ import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GroupConsumerRegistry } from './group-consumer.registry.js';
 import { KafkaAdminService } from './kafka-admin.service.js';
 import { kafkaLogCreator } from './kafka-logger.js';
+import { kafkaSecurityOptions, secretsOf } from './kafka-security.js';
 import { KafkaProducerService } from './kafka-producer.service.js';
 import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
 import { KAFKA_CLIENT } from './kafka.constants.js';
-import { ConfigurationMismatchError, errorMessage } from './kafka.errors.js';
+import {
+  ConfigurationMismatchError,
+  errorMessage,
+  kafkaErrorCause,
+} from './kafka.errors.js';
 import { TopicService } from './topic.service.js';
 
 const BOOT_ATTEMPTS = 3;
@@ -25,12 +30,19 @@ const BOOT_ATTEMPTS = 3;
         app: ConfigType<typeof appConfig>,
       ) => {
         applyLinearHeaderDecoding();
+        for (const warning of config.security.warnings) {
+          new Logger('KafkaSecurity').warn(warning);
+        }
         return new Kafka({
           clientId: config.clientId,
           brokers: config.brokers,
           connectionTimeout: config.connectionTimeoutMs,
           requestTimeout: config.requestTimeoutMs,
-          logCreator: kafkaLogCreator(app.logFormat),
+          ...kafkaSecurityOptions(config.security),
+          logCreator: kafkaLogCreator(
+            app.logFormat,
+            secretsOf(config.security),
+          ),
         });
       },
     },
@@ -68,10 +80,18 @@ export class KafkaModule implements OnModuleInit {
         if (error instanceof ConfigurationMismatchError) {
           throw error;
         }
+        // Credentials, certificates and permissions do not fix themselves: say so at once.
+        const refused = bootRefusal(error, this.config);
+        if (refused) {
+          throw new ConfigurationMismatchError(refused);
+        }
         if (attempt >= BOOT_ATTEMPTS) {
+          const tlsHint = this.config.security.ssl
+            ? ''
+            : ' If its listener uses TLS, set KAFKA_SSL=true.';
           throw new Error(
             `Kafka at ${this.config.brokers.join(',')} is unreachable (${errorMessage(error)}). ` +
-              `Is the broker running? Locally: npm run kafka:start`,
+              `Is the broker running? Locally: npm run kafka:start.${tlsHint}`,
           );
         }
         this.logger.warn(
@@ -80,5 +100,26 @@ export class KafkaModule implements OnModuleInit {
         await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
       }
     }
+  }
+}
+
+/** The one line for a boot failure that retrying cannot fix; undefined for the others. */
+function bootRefusal(
+  error: unknown,
+  config: ConfigType<typeof kafkaConfig>,
+): string | undefined {
+  const brokers = config.brokers.join(',');
+  const { sasl } = config.security;
+  switch (kafkaErrorCause(error)) {
+    case 'not_authenticated':
+      return sasl
+        ? `Kafka at ${brokers} refused the credentials: SASL ${sasl.mechanism.toUpperCase()} as user "${sasl.username}" failed. Check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE).`
+        : `Kafka at ${brokers} requires authentication: set KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE).`;
+    case 'tls':
+      return `TLS to Kafka at ${brokers} failed: the broker's certificate is not trusted or does not name the host (${errorMessage(error)}). Check KAFKA_SSL_CA_FILE.`;
+    case 'not_authorized':
+      return `not authorized to use topic ${config.topic} at ${brokers}${sasl ? ` as user "${sasl.username}"` : ''}: grant it Describe (and Create if the topic does not exist yet), e.g. kafka-acls.sh --add --allow-principal User:${sasl?.username ?? '<user>'} --operation Describe --operation Create --topic ${config.topic} (README: Secured clusters).`;
+    default:
+      return undefined;
   }
 }

@@ -66,12 +66,22 @@ export class TopicService {
     }
   }
 
-  /** Creates `topic` unless it exists; true when this call created it. */
+  /**
+   * Creates `topic` unless it exists; true when this call created it. Looks
+   * first, so a service without Create permission works on a topic that
+   * exists (and no broker error is logged for an existing topic at each boot).
+   */
   async ensureTopic(
     topic: string,
     numPartitions: number,
     replicationFactor = this.config.topicReplicationFactor,
   ): Promise<boolean> {
+    const existing = await this.admin.run('listTopics', (admin) =>
+      admin.listTopics(),
+    );
+    if (existing.includes(topic)) {
+      return false;
+    }
     return this.admin.run(`createTopics(${topic})`, (admin) =>
       admin.createTopics({
         topics: [{ topic, numPartitions, replicationFactor }],

@@ -12,6 +12,9 @@ const WHY: Record<Exclude<KafkaErrorCause, 'too_large'>, string> = {
   timeout:
     'Kafka broker unreachable or too slow: no acknowledgement within PRODUCE_TIMEOUT_MS',
   unreachable: 'Kafka broker unreachable',
+  not_authenticated:
+    "Kafka refused this service's credentials (KAFKA_SASL_USERNAME and its password)",
+  tls: 'the TLS connection to Kafka failed (certificate not trusted, or KAFKA_SSL does not match the listener)',
   not_enough_replicas:
     'Kafka has too few in-sync replicas of the topic to accept writes (min.insync.replicas)',
   no_leader:

@@ -29,7 +29,7 @@ export function checkProduceLimits(
   };
   if (shape.perPartition > limits.maxMessagesPerPartition) {
     bad(
-      `messagesPerPartition must be between 1 and ${limits.maxMessagesPerPartition} (PRODUCE_MAX_MESSAGES_PER_PARTITION), got ${shape.perPartition}`,
+      `messagesPerPartition must be between 1 and ${limits.maxMessagesPerPartition}, got ${shape.perPartition} (PRODUCE_MAX_MESSAGES_PER_PARTITION)`,
     );
   }
   const records = shape.perPartition * shape.partitions;

@@ -10,6 +10,7 @@
 #   KAFKA_LOCAL_DIR              state dir (default <repo>/.kafka/<port>, so brokers never share state)
 #   KAFKA_LOCAL_HEAP             JVM heap (default 512m)
 #   KAFKA_LOCAL_START_TIMEOUT    seconds to wait for readiness (default 60)
+#   KAFKA_LOCAL_SECURITY         plaintext (default) or sasl_ssl (see secure_setup below)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,6 +25,8 @@ CPORT="${KAFKA_LOCAL_CONTROLLER_PORT:-$((PORT + 1))}"
 [[ "$CPORT" =~ ^[0-9]+$ ]] || { echo "KAFKA_LOCAL_CONTROLLER_PORT must be a number" >&2; exit 2; }
 STATE_DIR="$(realpath -m "${KAFKA_LOCAL_DIR:-$REPO_ROOT/.kafka/$PORT}")"  # absolute: log.dirs must not depend on cwd
 HEAP="${KAFKA_LOCAL_HEAP:-512m}"
+SECURITY="${KAFKA_LOCAL_SECURITY:-plaintext}"
+case "$SECURITY" in plaintext|sasl_ssl) ;; *) echo "KAFKA_LOCAL_SECURITY must be plaintext or sasl_ssl, got '$SECURITY'" >&2; exit 2 ;; esac
 TIMEOUT="${KAFKA_LOCAL_START_TIMEOUT:-60}"
 PID_FILE="$STATE_DIR/broker.pid"
 DATA_DIR="$STATE_DIR/data"
@@ -60,15 +63,17 @@ ensure_libs() {
 }
 
 write_config() {
+  local listener=PLAINTEXT
+  [[ "$SECURITY" == sasl_ssl ]] && listener=SASL_SSL
   cat >"$STATE_DIR/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$CPORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-inter.broker.listener.name=PLAINTEXT
+listeners=$listener://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=$listener://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+inter.broker.listener.name=$listener
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,$listener:$listener
 log.dirs=$DATA_DIR
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=1
@@ -78,6 +83,7 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
+  if [[ "$SECURITY" == sasl_ssl ]]; then secure_config >>"$STATE_DIR/server.properties"; fi
   cat >"$STATE_DIR/log4j2.yaml" <<EOF
 Configuration:
   Appenders:
@@ -92,6 +98,72 @@ Configuration:
       AppenderRef:
         - ref: FILE
 EOF
+}
+
+# --- KAFKA_LOCAL_SECURITY=sasl_ssl ------------------------------------------------------------
+# A local CA and a broker certificate for 127.0.0.1 (openssl, made once in the state dir), TLS on
+# the client listener, SCRAM-SHA-512 users created when the storage is formatted (`admin`, the
+# super user for tooling and tests; `svc`, the service's least-privileged user) and ACLs
+# enforced by the StandardAuthorizer. Passwords are random, in 0600 files, never printed.
+# The service's ACLs are granted by tools/kafka/grant-acls.mjs (the README's table).
+SECRETS="$STATE_DIR/secrets"
+
+secure_setup() {
+  command -v openssl >/dev/null || die "openssl not found: install it (apt-get install openssl) for KAFKA_LOCAL_SECURITY=sasl_ssl"
+  mkdir -p "$SECRETS"; chmod 700 "$SECRETS"
+  local d="$SECRETS" user
+  if [[ ! -s "$d/ca.pem" ]]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=nest-kafka-groups local CA" \
+      -keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1 || die "openssl could not make the CA"
+  fi
+  if [[ ! -s "$d/broker.pem" ]]; then
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/broker.key" -out "$d/broker.csr" >/dev/null 2>&1
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/broker.ext"
+    openssl x509 -req -in "$d/broker.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+      -extfile "$d/broker.ext" -out "$d/broker.crt" >/dev/null 2>&1 || die "openssl could not sign the broker certificate"
+    # Kafka's PEM keystore: an unencrypted PKCS#8 key, then the certificate chain.
+    { openssl pkcs8 -topk8 -nocrypt -in "$d/broker.key"; cat "$d/broker.crt" "$d/ca.pem"; } >"$d/broker.pem"
+  fi
+  for user in svc admin; do
+    [[ -s "$d/$user.password" ]] || (umask 077; openssl rand -hex 24 >"$d/$user.password")
+  done
+  chmod 600 "$d"/*.key "$d"/*.password "$d/broker.pem"
+}
+
+secure_config() {
+  local d="$SECRETS"
+  cat <<EOF
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+# admin: tooling and the broker itself; ANONYMOUS: the loopback-only PLAINTEXT controller listener.
+super.users=User:admin;User:ANONYMOUS
+ssl.keystore.type=PEM
+ssl.keystore.location=$d/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$d/ca.pem
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(cat "$d/admin.password")";
+EOF
+}
+
+# client.env: the exact settings of the service's least-privileged user; admin.env: the super
+# user's, for tooling and tests (never for the service).
+write_client_env() {
+  local d="$SECRETS" user file
+  for user in svc admin; do
+    file="$STATE_DIR/client.env"; [[ "$user" == admin ]] && file="$STATE_DIR/admin.env"
+    (umask 077; cat >"$file" <<EOF
+# KAFKA_LOCAL_SECURITY=sasl_ssl broker on 127.0.0.1:$PORT, user '$user'
+KAFKA_BROKERS=127.0.0.1:$PORT
+KAFKA_SSL=true
+KAFKA_SSL_CA_FILE=$d/ca.pem
+KAFKA_SASL_MECHANISM=scram-sha-512
+KAFKA_SASL_USERNAME=$user
+KAFKA_SASL_PASSWORD_FILE=$d/$user.password
+EOF
+    )
+  done
 }
 
 kill_broker() {  # SIGTERM lets Kafka shut down cleanly; SIGKILL only if it hangs past $2 seconds
@@ -117,11 +189,17 @@ cmd_start() {
   done
   ensure_libs
   mkdir -p "$DATA_DIR"
+  if [[ "$SECURITY" == sasl_ssl ]]; then secure_setup; fi
   write_config
   if [[ ! -f "$DATA_DIR/meta.properties" ]]; then  # KRaft storage must be formatted exactly once
+    local scram=()
+    if [[ "$SECURITY" == sasl_ssl ]]; then  # SCRAM users are cluster metadata: made with the storage
+      scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(cat "$SECRETS/admin.password")]"
+             --add-scram "SCRAM-SHA-512=[name=svc,password=$(cat "$SECRETS/svc.password")]")
+    fi
     java -cp "$LIBS/*" kafka.tools.StorageTool format --standalone \
       -t "$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)" \
-      -c "$STATE_DIR/server.properties" >"$OUT" 2>&1 || { cat "$OUT" >&2; die "Kafka storage format failed"; }
+      -c "$STATE_DIR/server.properties" "${scram[@]}" >"$OUT" 2>&1 || { cat "$OUT" >&2; die "Kafka storage format failed"; }
   fi
   [[ -f "$LOG" ]] && mv -f "$LOG" "$LOG.prev"  # so "Kafka Server started" below is from this run
   # setsid+nohup: survive the caller's terminal/CI step; no inherited stdio, so callers piping our
@@ -143,8 +221,14 @@ cmd_start() {
     fi
     sleep 0.25
   done
+  if [[ "$SECURITY" == sasl_ssl ]]; then
+    write_client_env
+    node "$SCRIPT_DIR/grant-acls.mjs" "$STATE_DIR/admin.env" \
+      || { kill_broker "$pid" 5; die "could not grant the service's ACLs"; }
+  fi
   local ms=$(( $(now_ms) - t0 ))
-  printf 'Kafka %s ready on 127.0.0.1:%s (pid %s, log %s) in %d.%ds\n' "$VERSION" "$PORT" "$pid" "$LOG" $((ms / 1000)) $((ms % 1000 / 100))
+  printf 'Kafka %s ready on 127.0.0.1:%s (pid %s, log %s, security %s) in %d.%ds\n' "$VERSION" "$PORT" "$pid" "$LOG" "$SECURITY" $((ms / 1000)) $((ms % 1000 / 100))
+  if [[ "$SECURITY" == sasl_ssl ]]; then echo "Service settings: $STATE_DIR/client.env (user svc); super user: $STATE_DIR/admin.env"; fi
 }
 
 cmd_stop() {
