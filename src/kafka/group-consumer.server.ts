@@ -10,7 +10,11 @@ import { lastValueFrom } from 'rxjs';
 import type { ConsumerSettings } from '../config/configuration.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GROUP_MESSAGE_PATTERN } from './kafka.constants.js';
-import { errorMessage, MalformedMessageError } from './kafka.errors.js';
+import {
+  errorMessage,
+  kafkaErrorCause,
+  MalformedMessageError,
+} from './kafka.errors.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
 import { GroupConsumerState } from './group-consumer.state.js';
 import { OffsetCommitter } from './offset-committer.js';
@@ -68,6 +72,8 @@ export class GroupConsumerServer
   private consumer: Consumer | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs = FIRST_RESTART_DELAY_MS;
   private readonly committer = new OffsetCommitter({
     commit: async (offsets) => {
       await this.consumer?.commitOffsets(
@@ -128,6 +134,7 @@ export class GroupConsumerServer
    * kafkajs silently skips commitOffsets once its runner is stopping.
    */
   close(): Promise<void> {
+    clearTimeout(this.restartTimer);
     this.closing ??= this.drainAndLeave();
     return this.closing;
   }
@@ -163,6 +170,7 @@ export class GroupConsumerServer
   private watch(consumer: Consumer): void {
     const { events } = consumer;
     consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      this.restartDelayMs = FIRST_RESTART_DELAY_MS;
       const partitions = payload.memberAssignment[this.options.topic] ?? [];
       this.state.joined(payload.memberId, payload.isLeader, partitions);
       this.committer.retainOnly(this.state.assignedPartitions);
@@ -185,11 +193,54 @@ export class GroupConsumerServer
     });
     // Why: a crashed kafkajs consumer is otherwise silent (nestjs/nest#11616).
     consumer.on(events.CRASH, ({ payload }) => {
+      const refusal = accessRefusal(payload.error, this.options);
+      if (refusal && !payload.restart) {
+        // Permissions are fixed by an operator, not by a process restart:
+        // readiness says what to grant, liveness stays up, and the consumer
+        // tries again after a growing delay (no crash loop, no tight loop).
+        const delayMs = this.scheduleRestart();
+        this.state.crashed(
+          `${refusal}; retrying in ${delayMs / 1_000} s`,
+          true,
+        );
+        this.logger.error(`${refusal}; retrying in ${delayMs / 1_000} s`);
+        return;
+      }
       this.state.crashed(errorMessage(payload.error), payload.restart);
       this.logger.error(
         `consumer crashed (${payload.restart ? 'kafkajs restarts it' : 'no restart'}): ${errorMessage(payload.error)}`,
       );
     });
+  }
+
+  /** Restarts the consumer after a delay that doubles up to a minute; returns the delay. */
+  private scheduleRestart(): number {
+    const delayMs = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restart();
+    }, delayMs);
+    return delayMs;
+  }
+
+  private async restart(): Promise<void> {
+    if (this.state.draining) {
+      return;
+    }
+    const old = this.consumer;
+    this.consumer = null;
+    await old?.disconnect().catch(() => undefined);
+    try {
+      await this.start();
+    } catch (error) {
+      const delayMs = this.scheduleRestart();
+      this.state.crashed(
+        `${accessRefusal(error, this.options) ?? errorMessage(error)}; retrying in ${delayMs / 1_000} s`,
+        true,
+      );
+    }
   }
 
   private track(work: Promise<void>): Promise<void> {
@@ -366,6 +417,26 @@ export class GroupConsumerServer
     this.state.stopped();
     this.logger.log(`left group ${this.options.groupId}`);
   }
+}
+
+const FIRST_RESTART_DELAY_MS = 5_000;
+const MAX_RESTART_DELAY_MS = 60_000;
+
+/** What the broker refused this consumer, and how to grant it; undefined for other failures. */
+function accessRefusal(
+  error: unknown,
+  { groupId, topic }: Pick<GroupConsumerOptions, 'groupId' | 'topic'>,
+): string | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'GROUP_AUTHORIZATION_FAILED') {
+    return `not authorized to Read group ${groupId}: grant it with kafka-acls.sh --add --allow-principal User:<service user> --operation Read --group ${groupId}`;
+  }
+  if (type === 'TOPIC_AUTHORIZATION_FAILED') {
+    return `not authorized to Read topic ${topic}: grant it with kafka-acls.sh --add --allow-principal User:<service user> --operation Read --operation Describe --topic ${topic}`;
+  }
+  return kafkaErrorCause(error) === 'not_authenticated'
+    ? `Kafka refused this service's credentials while consuming group ${groupId}`
+    : undefined;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -17,9 +17,19 @@ const RETRIED_CONNECTION_NOISE = new Set(['Connection', 'BrokerPool']);
  * In json format each line is an object (namespace, message, kafkajs'
  * fields); in text format one readable line.
  */
+/**
+ * The last connection failure kafkajs reported: a bounded call that times
+ * out while kafkajs still retries cannot say why, this can (an untrusted
+ * certificate, a refused port).
+ */
+export class ConnectionFailures {
+  last: { message: string; at: Date } | undefined;
+}
+
 export function kafkaLogCreator(
   format: 'json' | 'text',
   secrets: readonly string[] = [],
+  failures?: ConnectionFailures,
 ) {
   return () =>
     ({ namespace, level, log }: LogEntry): void => {
@@ -32,6 +42,12 @@ export function kafkaLogCreator(
           : `[${namespace}] ${message} ${JSON.stringify(fields)}`,
         secrets,
       );
+      if (namespace === 'Connection' && level === logLevel.ERROR && failures) {
+        failures.last = {
+          message: redact(String(message), secrets),
+          at: new Date(),
+        };
+      }
       if (RETRIED_CONNECTION_NOISE.has(namespace) && level !== logLevel.DEBUG) {
         logger.debug(line);
         return;

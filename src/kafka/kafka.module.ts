@@ -5,7 +5,7 @@ import { appConfig, kafkaConfig } from '../config/config.namespaces.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GroupConsumerRegistry } from './group-consumer.registry.js';
 import { KafkaAdminService } from './kafka-admin.service.js';
-import { kafkaLogCreator } from './kafka-logger.js';
+import { ConnectionFailures, kafkaLogCreator } from './kafka-logger.js';
 import { kafkaSecurityOptions, secretsOf } from './kafka-security.js';
 import { KafkaProducerService } from './kafka-producer.service.js';
 import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
@@ -24,10 +24,11 @@ const BOOT_ATTEMPTS = 3;
   providers: [
     {
       provide: KAFKA_CLIENT,
-      inject: [kafkaConfig.KEY, appConfig.KEY],
+      inject: [kafkaConfig.KEY, appConfig.KEY, ConnectionFailures],
       useFactory: (
         config: ConfigType<typeof kafkaConfig>,
         app: ConfigType<typeof appConfig>,
+        failures: ConnectionFailures,
       ) => {
         applyLinearHeaderDecoding();
         for (const warning of config.security.warnings) {
@@ -42,10 +43,12 @@ const BOOT_ATTEMPTS = 3;
           logCreator: kafkaLogCreator(
             app.logFormat,
             secretsOf(config.security),
+            failures,
           ),
         });
       },
     },
+    { provide: ConnectionFailures, useValue: new ConnectionFailures() },
     KafkaAdminService,
     KafkaProducerService,
     TopicService,
@@ -66,6 +69,7 @@ export class KafkaModule implements OnModuleInit {
 
   constructor(
     private readonly topics: TopicService,
+    private readonly failures: ConnectionFailures,
     @Inject(kafkaConfig.KEY)
     private readonly config: ConfigType<typeof kafkaConfig>,
   ) {}
@@ -80,8 +84,13 @@ export class KafkaModule implements OnModuleInit {
         if (error instanceof ConfigurationMismatchError) {
           throw error;
         }
+        // A timeout hides why; kafkajs' last connection error says it.
+        const why =
+          kafkaErrorCause(error) === 'timeout' && this.failures.last
+            ? new Error(this.failures.last.message, { cause: error })
+            : error;
         // Credentials, certificates and permissions do not fix themselves: say so at once.
-        const refused = bootRefusal(error, this.config);
+        const refused = bootRefusal(why, this.config);
         if (refused) {
           throw new ConfigurationMismatchError(refused);
         }
@@ -90,12 +99,12 @@ export class KafkaModule implements OnModuleInit {
             ? ''
             : ' If its listener uses TLS, set KAFKA_SSL=true.';
           throw new Error(
-            `Kafka at ${this.config.brokers.join(',')} is unreachable (${errorMessage(error)}). ` +
+            `Kafka at ${this.config.brokers.join(',')} is unreachable (${errorMessage(why)}). ` +
               `Is the broker running? Locally: npm run kafka:start.${tlsHint}`,
           );
         }
         this.logger.warn(
-          `topic provisioning attempt ${attempt} failed: ${errorMessage(error)}; retrying`,
+          `topic provisioning attempt ${attempt} failed: ${errorMessage(why)}; retrying`,
         );
         await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
       }

@@ -20,7 +20,7 @@ const WHY: Record<Exclude<KafkaErrorCause, 'too_large'>, string> = {
   no_leader:
     'a partition of the topic has no leader right now (a broker is down or a leader election is running)',
   not_authorized:
-    'this service is not authorized to write to the topic (check its ACLs)',
+    'this service is not authorized to Write to topic {topic}: grant it with kafka-acls.sh --add --allow-principal User:<service user> --operation Write --topic {topic}',
   other: 'Kafka did not accept the write',
 };
 
@@ -32,6 +32,7 @@ const WHY: Record<Exclude<KafkaErrorCause, 'too_large'>, string> = {
 export function produceFailure(
   cause: KafkaErrorCause,
   timeoutMs: number,
+  topic: string,
 ): HttpException {
   if (cause === 'too_large') {
     return new PayloadTooLargeException(
@@ -39,6 +40,14 @@ export function produceFailure(
     );
   }
   const why =
-    cause === 'timeout' ? `${WHY.timeout} (${timeoutMs} ms)` : WHY[cause];
-  return new ServiceUnavailableException(`${why}. ${UNKNOWN_OUTCOME}`);
+    cause === 'timeout'
+      ? `${WHY.timeout} (${timeoutMs} ms)`
+      : WHY[cause].replaceAll('{topic}', topic);
+  // Refused before anything reached a partition: the one case where Kafka says so.
+  const refused = ['not_authorized', 'not_authenticated', 'tls'].includes(
+    cause,
+  );
+  return new ServiceUnavailableException(
+    `${why}. ${refused ? 'Nothing was written.' : UNKNOWN_OUTCOME}`,
+  );
 }

@@ -93,7 +93,7 @@ export class ProducerService {
       this.logger.warn(
         `send to ${topic} failed (${cause}): ${errorMessage(error)}`,
       );
-      throw produceFailure(cause, this.config.timeoutMs);
+      throw produceFailure(cause, this.config.timeoutMs, topic);
     }
     // kafkajs answers one entry per partition with the base offset of the batch.
     const baseOffsets = new Map(

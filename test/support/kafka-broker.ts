@@ -44,7 +44,11 @@ export function privateBrokerPort(brokers: string[], offset: number): number {
 
 /** A local KRaft broker run by tools/kafka/kafka.sh on its own port and state dir. */
 export class LocalBroker {
-  constructor(readonly port: number) {}
+  /** `env`: more kafka.sh settings, e.g. KAFKA_LOCAL_SECURITY. */
+  constructor(
+    readonly port: number,
+    private readonly env: Record<string, string> = {},
+  ) {}
 
   get address(): string {
     return `127.0.0.1:${this.port}`;
@@ -62,7 +66,7 @@ export class LocalBroker {
 
   private async script(command: 'start' | 'stop'): Promise<string> {
     const { stdout } = await run('bash', [SCRIPT, command], {
-      env: { ...process.env, KAFKA_LOCAL_PORT: String(this.port) },
+      env: { ...process.env, ...this.env, KAFKA_LOCAL_PORT: String(this.port) },
       timeout: 300_000,
     });
     process.stdout.write(stdout);

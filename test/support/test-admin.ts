@@ -1,4 +1,4 @@
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { uniqueName } from './unique.js';
 import { waitFor } from './wait-for.js';
 
@@ -7,11 +7,16 @@ export class TestAdmin {
   readonly kafka: Kafka;
   private readonly admin: Admin;
 
-  constructor(readonly brokers: string[]) {
+  /** `security`: ssl/sasl for a secured broker (the super user, see secure-broker.ts). */
+  constructor(
+    readonly brokers: string[],
+    security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {},
+  ) {
     this.kafka = new Kafka({
       clientId: 'e2e-admin',
       brokers,
       logLevel: logLevel.NOTHING,
+      ...security,
     });
     this.admin = this.kafka.admin();
   }
