@@ -17,7 +17,10 @@ import {
   type AppSettings,
   type ProducerSettings,
 } from './config/configuration.js';
-import { jsonBodyProblem } from './http/json-body.checks.js';
+import {
+  FORBIDDEN_JSON_KEYS,
+  jsonBodyProblem,
+} from './http/json-body.checks.js';
 import { GroupConsumerRegistry } from './kafka/group-consumer.registry.js';
 import { TopicService } from './kafka/topic.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -294,7 +297,17 @@ function describeProduceBody(
       maximum: Math.max(0, topics.partitionCount - 1),
     },
   });
-  Object.assign(props.headers, { maxProperties: limits.maxHeaders });
+  // Keys that reach a prototype when copied are refused anywhere in the body (400).
+  const safeNames = { not: { enum: [...FORBIDDEN_JSON_KEYS] } };
+  (schema as Record<string, unknown>).propertyNames = safeNames;
+  Object.assign(props.headers, {
+    maxProperties: limits.maxHeaders,
+    propertyNames: safeNames,
+  });
+  const anyJson = props.payload.oneOf as Record<string, unknown>[] | undefined;
+  anyJson
+    ?.filter((alternative) => alternative.type === 'object')
+    .forEach((alternative) => (alternative.propertyNames = safeNames));
 }
 
 function hasBody(req: Request): boolean {

@@ -28,6 +28,12 @@ function readConfiguration(): Configuration {
 async function bootstrap(): Promise<void> {
   const config = readConfiguration();
   const logger = createLogger(config.app);
+  // Node's own warnings go through the logger too (one JSON object per line
+  // in json format), instead of Node's raw stderr text.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) =>
+    logger.warn(`${warning.name}: ${warning.message}`, 'Node'),
+  );
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoles(config.app.roles),
     {

@@ -1,5 +1,6 @@
 /** Keys that would reach an object's prototype if copied by a careless merge. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+export const FORBIDDEN_JSON_KEYS = ['__proto__', 'constructor', 'prototype'];
+const FORBIDDEN_KEYS = new Set(FORBIDDEN_JSON_KEYS);
 
 /**
  * Why a parsed JSON body is refused before validation runs, or null: nesting

@@ -9,6 +9,7 @@ import { ConnectionFailures, kafkaLogCreator } from './kafka-logger.js';
 import { kafkaSecurityOptions, secretsOf } from './kafka-security.js';
 import { KafkaProducerService } from './kafka-producer.service.js';
 import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
+import { applyNonNegativeThrottleCheck } from './kafkajs-timeout.fix.js';
 import { KAFKA_CLIENT } from './kafka.constants.js';
 import {
   ConfigurationMismatchError,
@@ -31,6 +32,7 @@ const BOOT_ATTEMPTS = 3;
         failures: ConnectionFailures,
       ) => {
         applyLinearHeaderDecoding();
+        applyNonNegativeThrottleCheck();
         for (const warning of config.security.warnings) {
           new Logger('KafkaSecurity').warn(warning);
         }
