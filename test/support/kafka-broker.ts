@@ -5,6 +5,10 @@ import { Kafka, logLevel } from 'kafkajs';
 
 const run = promisify(execFile);
 import { REPO_ROOT } from './repo-root.js';
+import { applyNonNegativeThrottleCheck } from '../../src/kafka/kafkajs-timeout.fix.js';
+
+// The test's own kafkajs clients get the same Node 24 fix as the service's.
+applyNonNegativeThrottleCheck();
 
 // From the repo root, not this file: the demo and bench run it compiled under dist/.
 const SCRIPT = join(REPO_ROOT, 'tools/kafka/kafka.sh');

@@ -1,5 +1,9 @@
 import { type Admin, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { uniqueName } from './unique.js';
+import { applyNonNegativeThrottleCheck } from '../../src/kafka/kafkajs-timeout.fix.js';
+
+// The test's own kafkajs clients get the same Node 24 fix as the service's.
+applyNonNegativeThrottleCheck();
 import { waitFor } from './wait-for.js';
 
 /** A kafkajs admin for assertions: what the broker itself says, never the app's view. */
