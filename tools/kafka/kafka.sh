@@ -11,6 +11,7 @@
 #   KAFKA_LOCAL_HEAP             JVM heap (default 512m)
 #   KAFKA_LOCAL_START_TIMEOUT    seconds to wait for readiness (default 60)
 #   KAFKA_LOCAL_SECURITY         plaintext (default) or sasl_ssl (see secure_setup below)
+#   KAFKA_LOCAL_NODES            1 (default) or 3: a 3-node cluster (see cluster_main below)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,6 +26,10 @@ CPORT="${KAFKA_LOCAL_CONTROLLER_PORT:-$((PORT + 1))}"
 [[ "$CPORT" =~ ^[0-9]+$ ]] || { echo "KAFKA_LOCAL_CONTROLLER_PORT must be a number" >&2; exit 2; }
 STATE_DIR="$(realpath -m "${KAFKA_LOCAL_DIR:-$REPO_ROOT/.kafka/$PORT}")"  # absolute: log.dirs must not depend on cwd
 HEAP="${KAFKA_LOCAL_HEAP:-512m}"
+# Set only by cluster_main for one node of a 3-node cluster (never by users).
+NODE_ID="${KAFKA_LOCAL_NODE_ID:-}"
+VOTERS="${KAFKA_LOCAL_VOTERS:-}"
+CLUSTER_ID="${KAFKA_LOCAL_CLUSTER_ID:-}"
 SECURITY="${KAFKA_LOCAL_SECURITY:-plaintext}"
 case "$SECURITY" in plaintext|sasl_ssl) ;; *) echo "KAFKA_LOCAL_SECURITY must be plaintext or sasl_ssl, got '$SECURITY'" >&2; exit 2 ;; esac
 TIMEOUT="${KAFKA_LOCAL_START_TIMEOUT:-60}"
@@ -65,6 +70,7 @@ ensure_libs() {
 write_config() {
   local listener=PLAINTEXT
   [[ "$SECURITY" == sasl_ssl ]] && listener=SASL_SSL
+  if [[ -n "$VOTERS" ]]; then cluster_node_config >"$STATE_DIR/server.properties"; else
   cat >"$STATE_DIR/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
@@ -83,6 +89,7 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
+  fi
   if [[ "$SECURITY" == sasl_ssl ]]; then secure_config >>"$STATE_DIR/server.properties"; fi
   cat >"$STATE_DIR/log4j2.yaml" <<EOF
 Configuration:
@@ -197,8 +204,10 @@ cmd_start() {
       scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(cat "$SECRETS/admin.password")]"
              --add-scram "SCRAM-SHA-512=[name=svc,password=$(cat "$SECRETS/svc.password")]")
     fi
-    java -cp "$LIBS/*" kafka.tools.StorageTool format --standalone \
-      -t "$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)" \
+    # One node formats itself as the only voter; cluster nodes share the id and the static voters.
+    local id=(--standalone -t "$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)")
+    [[ -n "$VOTERS" ]] && id=(-t "$CLUSTER_ID")
+    java -cp "$LIBS/*" kafka.tools.StorageTool format "${id[@]}" \
       -c "$STATE_DIR/server.properties" "${scram[@]}" >"$OUT" 2>&1 || { cat "$OUT" >&2; die "Kafka storage format failed"; }
   fi
   [[ -f "$LOG" ]] && mv -f "$LOG" "$LOG.prev"  # so "Kafka Server started" below is from this run
@@ -250,6 +259,70 @@ cmd_status() {
   fi
   echo "Kafka not running on 127.0.0.1:$PORT (state $STATE_DIR)"; exit 3
 }
+
+# --- KAFKA_LOCAL_NODES=3 ----------------------------------------------------------------------
+# Three combined broker+controller nodes: client ports PORT, PORT+1, PORT+2; controller ports
+# PORT+100.. (PORT+1 would clash with the second node's client port), or
+# KAFKA_LOCAL_CONTROLLER_PORT.. when set. Each node is this script run for one port with its
+# node id, the static voter list and the shared cluster id (kept in .kafka/<PORT>/cluster.id), so
+# start/stop/status and pid files work per node exactly as for a single broker, and `start`
+# again starts only the nodes that are not running.
+NODES="${KAFKA_LOCAL_NODES:-1}"
+case "$NODES" in 1|3) ;; *) echo "KAFKA_LOCAL_NODES must be 1 or 3, got '$NODES'" >&2; exit 2 ;; esac
+
+cluster_node_config() {
+  cat <<EOF
+process.roles=broker,controller
+node.id=$NODE_ID
+controller.quorum.voters=$VOTERS
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$DATA_DIR
+# Production-like durability: every topic (internal ones too) on all three nodes, writes need two.
+default.replication.factor=3
+min.insync.replicas=2
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+EOF
+}
+
+cluster_main() {
+  [[ "$SECURITY" == plaintext ]] || die "KAFKA_LOCAL_NODES=3 supports KAFKA_LOCAL_SECURITY=plaintext only"
+  [[ -z "${KAFKA_LOCAL_DIR:-}" ]] || die "KAFKA_LOCAL_DIR is per node: leave it unset with KAFKA_LOCAL_NODES=3"
+  local cbase="${KAFKA_LOCAL_CONTROLLER_PORT:-$((PORT + 100))}" i voters="" bootstrap="" rc=0 pids=()
+  for i in 0 1 2; do
+    voters+="${voters:+,}$((i + 1))@127.0.0.1:$((cbase + i))"
+    bootstrap+="${bootstrap:+,}127.0.0.1:$((PORT + i))"
+  done
+  local id_file="$REPO_ROOT/.kafka/$PORT/cluster.id"
+  if [[ "$1" == start && ! -s "$id_file" ]]; then
+    ensure_libs; mkdir -p "$(dirname "$id_file")"
+    java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid >"$id_file"
+  fi
+  # In parallel: no node is ready before a quorum (two of the three voters) is up.
+  for i in 0 1 2; do
+    KAFKA_LOCAL_NODES=1 KAFKA_LOCAL_PORT=$((PORT + i)) KAFKA_LOCAL_CONTROLLER_PORT=$((cbase + i)) \
+      KAFKA_LOCAL_NODE_ID=$((i + 1)) KAFKA_LOCAL_VOTERS="$voters" \
+      KAFKA_LOCAL_CLUSTER_ID="$(cat "$id_file" 2>/dev/null || true)" \
+      KAFKA_LOCAL_HEAP="${KAFKA_LOCAL_HEAP:-384m}" "$SCRIPT_DIR/kafka.sh" "$1" &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || rc=$?; done
+  if [[ "$1" == start && $rc == 0 ]]; then echo "KAFKA_BROKERS=$bootstrap"; fi
+  return "$rc"
+}
+
+if [[ "$NODES" == 3 ]]; then
+  case "${1:-}" in start|stop|status) cluster_main "$1"; exit $? ;; esac
+fi
 
 case "${1:-}" in
   start) cmd_start ;;
