@@ -26,47 +26,52 @@ export interface OutgoingRecord {
 
 /**
  * The process' one producer (HTTP /produce and the dead-letter path share it).
- * Idempotent with acks=all: a retried send is never written twice. Connected
- * lazily, so a replica that only consumes opens no producer connection until
- * its first dead letter; every send is bounded by PRODUCE_TIMEOUT_MS.
+ * Idempotent with acks=all: kafkajs retries a send until the broker answers,
+ * and the broker drops a retried batch it already wrote. Connected lazily, so
+ * a replica that only consumes opens no producer connection until its first
+ * dead letter; every send is bounded by PRODUCE_TIMEOUT_MS.
+ *
+ * A send that fails or outlives PRODUCE_TIMEOUT_MS has an unknown outcome, and
+ * its producer session is retired: kafkajs rolls the partition's sequence
+ * number back after a failed request even when the broker wrote it, so the
+ * next batch of that session would carry the same sequence and the broker
+ * would answer it as a duplicate (acknowledged, never written). A fresh
+ * session has a new producer id and fresh sequences; the retired one finishes
+ * its own retries (its records are the unknown outcome) and is then closed.
  */
 @Injectable()
 export class KafkaProducerService implements OnApplicationShutdown {
   private readonly logger = new Logger(KafkaProducerService.name);
-  private readonly connection: LazyConnection<Producer>;
-  private connectedFlag = false;
+  private session: ProducerSession;
+  private readonly retired = new Set<ProducerSession>();
+  private sessions = 0;
 
   constructor(
-    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     @Inject(producerConfig.KEY)
     private readonly config: ConfigType<typeof producerConfig>,
   ) {
-    const producer = kafka.producer({
-      idempotent: true,
-      // kafkajs requires at most one in-flight request for idempotence.
-      maxInFlightRequests: 1,
-      // Explicit partitions are set on every record; the partitioner is only a
-      // fallback, named here to silence kafkajs v2's default-partitioner warning.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Bounded retries: HTTP callers get a 503 within PRODUCE_TIMEOUT_MS.
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
-    });
-    producer.on(producer.events.CONNECT, () => (this.connectedFlag = true));
-    producer.on(producer.events.DISCONNECT, () => (this.connectedFlag = false));
-    this.connection = new LazyConnection(producer);
+    this.session = this.openSession();
   }
 
   get isConnected(): boolean {
-    return this.connectedFlag;
+    return this.session.connected;
+  }
+
+  /** How many producer sessions were opened (1 + one per unknown outcome). */
+  get sessionCount(): number {
+    return this.sessions;
   }
 
   async connect(): Promise<void> {
+    const session = this.session;
     await withTimeout(
-      this.connection.get(),
+      session.connection.get(),
       this.config.timeoutMs,
       'producer connect',
     ).catch((error: unknown) => {
-      this.reset();
+      // A failed connect leaves nothing to close; the next call connects again.
+      if (!session.connected) session.connection.forget();
       throw error;
     });
   }
@@ -84,29 +89,82 @@ export class KafkaProducerService implements OnApplicationShutdown {
         headers,
       }),
     );
+    const session = this.session;
+    const sending = session.connection
+      .get()
+      .then((producer) => producer.send({ topic, messages, acks: -1 }));
+    session.pending.add(sending);
+    const settled = (): void => {
+      session.pending.delete(sending);
+      this.closeIfIdle(session);
+    };
+    sending.then(settled, settled);
     try {
       return await withTimeout(
-        this.connection
-          .get()
-          .then((producer) => producer.send({ topic, messages, acks: -1 })),
+        sending,
         this.config.timeoutMs,
         `send to ${topic}`,
       );
     } catch (error) {
-      this.reset();
+      this.retire(session);
       throw error;
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.connection.close();
+    const all = [this.session, ...this.retired];
+    this.retired.clear();
+    await Promise.all(all.map((s) => s.connection.close()));
   }
 
-  private reset(): void {
-    if (!this.connectedFlag) {
-      // A failed connect leaves nothing to close; the next call connects again.
-      this.connection.forget();
-    }
-    this.logger.debug(`send failed; producer connected=${this.connectedFlag}`);
+  private openSession(): ProducerSession {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      // kafkajs requires at most one in-flight request for idempotence.
+      maxInFlightRequests: 1,
+      // Explicit partitions are set on every record; the partitioner is only a
+      // fallback, named here to silence kafkajs v2's default-partitioner warning.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Unlimited retries (kafkajs' condition for its idempotence guarantee):
+      // the HTTP caller's bound is PRODUCE_TIMEOUT_MS, after which the session
+      // is retired instead of giving up on a request that may be written.
+      retry: {
+        retries: Number.MAX_SAFE_INTEGER,
+        initialRetryTime: 100,
+        maxRetryTime: 1_000,
+      },
+    });
+    const session: ProducerSession = {
+      connection: new LazyConnection(producer),
+      connected: false,
+      pending: new Set(),
+    };
+    producer.on(producer.events.CONNECT, () => (session.connected = true));
+    producer.on(producer.events.DISCONNECT, () => (session.connected = false));
+    this.sessions++;
+    return session;
   }
+
+  private retire(session: ProducerSession): void {
+    if (session !== this.session) return; // already replaced by a concurrent failure
+    this.session = this.openSession();
+    this.retired.add(session);
+    this.logger.warn(
+      `a send had an unknown outcome: new producer session #${this.sessions}; the old one closes when its ${session.pending.size} pending send(s) settle`,
+    );
+    this.closeIfIdle(session);
+  }
+
+  private closeIfIdle(session: ProducerSession): void {
+    if (!this.retired.has(session) || session.pending.size > 0) return;
+    this.retired.delete(session);
+    session.connection.close().catch(() => undefined);
+  }
+}
+
+interface ProducerSession {
+  connection: LazyConnection<Producer>;
+  connected: boolean;
+  /** Sends kafkajs is still retrying (they may yet be written). */
+  pending: Set<Promise<RecordMetadata[]>>;
 }
