@@ -31,13 +31,14 @@ export interface OutgoingRecord {
  * a replica that only consumes opens no producer connection until its first
  * dead letter; every send is bounded by PRODUCE_TIMEOUT_MS.
  *
- * A send that fails or outlives PRODUCE_TIMEOUT_MS has an unknown outcome, and
- * its producer session is retired: kafkajs rolls the partition's sequence
- * number back after a failed request even when the broker wrote it, so the
- * next batch of that session would carry the same sequence and the broker
- * would answer it as a duplicate (acknowledged, never written). A fresh
- * session has a new producer id and fresh sequences; the retired one finishes
- * its own retries (its records are the unknown outcome) and is then closed.
+ * kafkajs rolls a partition's sequence number back after a failed produce
+ * request even when the broker wrote it. Any other batch sent with that
+ * sequence before the failed one is retried is answered by the broker as a
+ * duplicate: acknowledged, never written. So one send at a time per session
+ * (the failed request is retried before anything else is sent), and a send that
+ * fails or outlives PRODUCE_TIMEOUT_MS retires its session: a fresh one has a
+ * new producer id and fresh sequences; the retired one finishes its own
+ * retries (its records are the unknown outcome) and is then closed.
  */
 @Injectable()
 export class KafkaProducerService implements OnApplicationShutdown {
@@ -45,6 +46,8 @@ export class KafkaProducerService implements OnApplicationShutdown {
   private session: ProducerSession;
   private readonly retired = new Set<ProducerSession>();
   private sessions = 0;
+  /** The send in flight on the current session (one at a time, see above). */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -89,16 +92,23 @@ export class KafkaProducerService implements OnApplicationShutdown {
         headers,
       }),
     );
-    const session = this.session;
-    const sending = session.connection
-      .get()
-      .then((producer) => producer.send({ topic, messages, acks: -1 }));
-    session.pending.add(sending);
-    const settled = (): void => {
-      session.pending.delete(sending);
-      this.closeIfIdle(session);
-    };
-    sending.then(settled, settled);
+    let session: ProducerSession | undefined;
+    let timedOut = false;
+    let release = (): void => undefined;
+    const answered = new Promise<void>((resolve) => (release = resolve));
+    const previous = this.turn;
+    // The next send waits until this one is answered: done, failed or timed
+    // out (and then its session retired, so the next one uses a fresh session).
+    this.turn = previous.then(() => answered);
+    const sending = previous.then(() => {
+      if (timedOut) throw new Error('timed out before it was sent');
+      session = this.session;
+      const sent = session.connection
+        .get()
+        .then((producer) => producer.send({ topic, messages, acks: -1 }));
+      this.track(session, sent);
+      return sent;
+    });
     try {
       return await withTimeout(
         sending,
@@ -106,8 +116,11 @@ export class KafkaProducerService implements OnApplicationShutdown {
         `send to ${topic}`,
       );
     } catch (error) {
-      this.retire(session);
+      timedOut = true;
+      if (session) this.retire(session);
       throw error;
+    } finally {
+      release();
     }
   }
 
@@ -143,6 +156,15 @@ export class KafkaProducerService implements OnApplicationShutdown {
     producer.on(producer.events.DISCONNECT, () => (session.connected = false));
     this.sessions++;
     return session;
+  }
+
+  private track(session: ProducerSession, sent: Promise<RecordMetadata[]>) {
+    session.pending.add(sent);
+    const settled = (): void => {
+      session.pending.delete(sent);
+      this.closeIfIdle(session);
+    };
+    sent.then(settled, settled);
   }
 
   private retire(session: ProducerSession): void {

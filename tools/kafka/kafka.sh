@@ -328,5 +328,5 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 start|stop|status   (env: KAFKA_LOCAL_PORT, KAFKA_LOCAL_CONTROLLER_PORT, KAFKA_LOCAL_DIR, KAFKA_LOCAL_HEAP, KAFKA_LOCAL_START_TIMEOUT)" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status   (env: KAFKA_LOCAL_PORT, KAFKA_LOCAL_CONTROLLER_PORT, KAFKA_LOCAL_DIR, KAFKA_LOCAL_HEAP, KAFKA_LOCAL_START_TIMEOUT, KAFKA_LOCAL_NODES)" >&2; exit 2 ;;
 esac
