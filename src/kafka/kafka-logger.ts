@@ -24,6 +24,8 @@ const RETRIED_CONNECTION_NOISE = new Set(['Connection', 'BrokerPool']);
  */
 export class ConnectionFailures {
   last: { message: string; at: Date } | undefined;
+  /** The last produce request kafkajs is retrying, and why (its error text). */
+  lastSend: { message: string; at: Date } | undefined;
 }
 
 export function kafkaLogCreator(
@@ -45,6 +47,13 @@ export function kafkaLogCreator(
       if (namespace === 'Connection' && level === logLevel.ERROR && failures) {
         failures.last = {
           message: redact(String(message), secrets),
+          at: new Date(),
+        };
+      }
+      const send = /^Failed to send messages: (.*)$/s.exec(String(message));
+      if (send && failures) {
+        failures.lastSend = {
+          message: redact(send[1] ?? '', secrets),
           at: new Date(),
         };
       }

@@ -14,7 +14,12 @@ import {
 } from 'kafkajs';
 import { producerConfig } from '../config/config.namespaces.js';
 import { KAFKA_CLIENT } from './kafka.constants.js';
-import { withTimeout } from './kafka.errors.js';
+import { ConnectionFailures } from './kafka-logger.js';
+import {
+  BrokerUnavailableError,
+  sendRetryCause,
+  withTimeout,
+} from './kafka.errors.js';
 import { LazyConnection } from './lazy-connection.js';
 
 export interface OutgoingRecord {
@@ -53,6 +58,7 @@ export class KafkaProducerService implements OnApplicationShutdown {
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     @Inject(producerConfig.KEY)
     private readonly config: ConfigType<typeof producerConfig>,
+    private readonly failures: ConnectionFailures,
   ) {
     this.session = this.openSession();
   }
@@ -92,6 +98,7 @@ export class KafkaProducerService implements OnApplicationShutdown {
         headers,
       }),
     );
+    const started = Date.now();
     let session: ProducerSession | undefined;
     let timedOut = false;
     let release = (): void => undefined;
@@ -118,7 +125,7 @@ export class KafkaProducerService implements OnApplicationShutdown {
     } catch (error) {
       timedOut = true;
       if (session) this.retire(session);
-      throw error;
+      throw this.named(error, started);
     } finally {
       release();
     }
@@ -156,6 +163,18 @@ export class KafkaProducerService implements OnApplicationShutdown {
     producer.on(producer.events.DISCONNECT, () => (session.connected = false));
     this.sessions++;
     return session;
+  }
+
+  /** A timeout names what kafkajs was retrying meanwhile (fewer in-sync replicas, no leader). */
+  private named(error: unknown, since: number): unknown {
+    const retrying = this.failures.lastSend;
+    if (!(error instanceof BrokerUnavailableError) || !retrying) return error;
+    if (retrying.at.getTime() < since) return error;
+    const type = sendRetryCause(retrying.message);
+    return new BrokerUnavailableError(
+      `${error.message.replace(/^Kafka broker unreachable: /, '')}; kafkajs was retrying`,
+      Object.assign(new Error(retrying.message), { type }),
+    );
   }
 
   private track(session: ProducerSession, sent: Promise<RecordMetadata[]>) {

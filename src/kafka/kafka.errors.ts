@@ -51,6 +51,16 @@ export async function withTimeout<T>(
   }
 }
 
+/**
+ * The broker error type behind a kafkajs "Failed to send messages" line: a
+ * send that outlives PRODUCE_TIMEOUT_MS names what kafkajs was retrying.
+ */
+export function sendRetryCause(message: string): string | undefined {
+  if (/in-sync replicas/i.test(message)) return 'NOT_ENOUGH_REPLICAS';
+  if (/leader/i.test(message)) return 'LEADER_NOT_AVAILABLE';
+  return undefined;
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

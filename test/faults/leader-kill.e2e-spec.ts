@@ -24,6 +24,7 @@ const BASE = privateBrokerPort(
 );
 const PORTS = [BASE, BASE + 1, BASE + 2];
 const cluster = new LocalBroker(BASE, { KAFKA_LOCAL_NODES: '3' });
+const TIMEOUT_MS = 3_000;
 const brokers = PORTS.map((p) => `127.0.0.1:${p}`);
 
 function sigkillNode(port: number): void {
@@ -122,5 +123,89 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
       expect(report.groups[g]?.unknown).toEqual([]);
     }
     expect(await brokerAnswers([`127.0.0.1:${killedPort}`])).toBe(true);
+  });
+
+  it('two of three nodes SIGKILLed: POST /produce answers 503 (outcome unknown) within the timeout; both restarted: flows again without a service restart, checker clean', async () => {
+    await scenario?.dispose();
+    scenario = new Scenario(admin, 3, {
+      KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+      PRODUCE_TIMEOUT_MS: String(TIMEOUT_MS),
+    });
+    scenario.printOnFailure();
+    await raw.createTopics({
+      topics: [
+        { topic: scenario.topic, numPartitions: 3, replicationFactor: 3 },
+      ],
+      waitForLeaders: true,
+    });
+    const [replica] = await scenario.start('r2');
+    const load = new TaggedLoad(() => replica, 'below-isr', 20);
+    await waitFor(() => load.acknowledged >= 60, { what: '3 s of load' });
+
+    const downAt = Date.now();
+    sigkillNode(PORTS[1]);
+    sigkillNode(PORTS[2]);
+    const failed = await waitFor(
+      () => load.failures().find((f) => f.startedAt > downAt + 1_000),
+      { timeoutMs: 30_000, what: 'a failed produce after both kills' },
+    );
+    const ready = await replica.get('/health/ready');
+    await waitFor(() => load.failures().length >= 40, { timeoutMs: 30_000 });
+    const answersDuringOutage = load.attempts.filter(
+      (a) => a.startedAt > downAt + 1_000,
+    );
+
+    const restartedAt = Date.now();
+    await cluster.start(); // starts the two nodes that are not running
+    const ackedAtRestart = load.acknowledged;
+    const firstAckAfter = await waitFor(
+      () =>
+        load.attempts.find(
+          (a) => a.status === 201 && a.startedAt > restartedAt,
+        ),
+      { timeoutMs: 90_000, what: 'a 201 after the restart' },
+    );
+    await waitFor(() => load.acknowledged >= ackedAtRestart + 100, {
+      timeoutMs: 60_000,
+    });
+    const attempts = await load.stop();
+    const groupIds = Object.values(scenario.groupIds);
+    for (const g of groupIds) {
+      await waitFor(() => admin.caughtUp(g, scenario.topic), {
+        timeoutMs: 90_000,
+        what: `${g} caught up`,
+      });
+    }
+    const ends = await admin.endOffsets(scenario.topic);
+    const total = Object.values(ends).reduce((a, b) => a + b, 0);
+    const records = await admin.readRecords(scenario.topic, total);
+    const report = checkHistory(
+      attempts,
+      records,
+      scenario.journals(),
+      groupIds,
+    );
+    console.log(
+      `below min ISR (2 of 3 nodes down ${restartedAt - downAt} ms):\n${formatReport(report)}\n` +
+        `  503 after ${failed.answeredAt - failed.startedAt} ms: ${JSON.stringify(failed.body)}\n` +
+        `  readiness during the outage ${ready.status} ${JSON.stringify(ready.body)}\n` +
+        `  produce error window ${load.errorWindowMs()} ms, first 201 ${firstAckAfter.answeredAt - restartedAt} ms after the restart began`,
+    );
+
+    expect(failed.status).toBe(503);
+    expect(JSON.stringify(failed.body)).toMatch(/may have been written/);
+    // Answered within the produce timeout (plus the HTTP round trip on a busy machine).
+    for (const a of answersDuringOutage) {
+      expect(a.status).not.toBe(0);
+      expect(a.status).not.toBe(500);
+      expect(a.answeredAt - a.startedAt).toBeLessThan(TIMEOUT_MS + 2_000);
+    }
+    expect(replica.alive).toBe(true);
+    expect(report.lost).toEqual([]);
+    expect(report.duplicated).toEqual([]);
+    for (const g of groupIds) {
+      expect(report.groups[g]?.never).toEqual([]);
+      expect(report.groups[g]?.unknown).toEqual([]);
+    }
   });
 });
