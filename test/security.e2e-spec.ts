@@ -55,7 +55,7 @@ function fatalLines(output: string): string[] {
 
 describe('a secured cluster: SASL_SSL, SCRAM-SHA-512 and least-privilege ACLs (local secure broker)', () => {
   const secure = new SecureBroker(
-    privateBrokerPort(inject('kafkaBrokers'), 500),
+    privateBrokerPort(inject('kafkaBrokers'), 700),
   );
   const dir = mkdtempSync(join(tmpdir(), 'secure-'));
   let admin: TestAdmin;

@@ -38,6 +38,10 @@ export async function brokerAnswers(
 }
 
 /**
+ * Offsets in use (each broker also takes its port+1, a 3-node cluster its
+ * port..port+2 and controllers at port+100..102): producer 300, health 400,
+ * faults cluster 500, security 700.
+ *
  * A port for a private broker a spec starts and stops itself, `offset` above the
  * shared test broker's port, so suites run against different shared brokers
  * (KAFKA_BROKERS) never fight over the private ones either.
