@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Headers,
   HttpCode,
   HttpStatus,
   Post,
@@ -10,6 +11,7 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiCreatedResponse,
+  ApiHeader,
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiSecurity,
@@ -42,6 +44,13 @@ export class ProducerController {
       'Each record value is JSON: {id, partition, sequence, producedAt, payload}.',
   })
   @ApiSecurity('api-key')
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Makes a retry safe: the same key (and body) gives the same record ids, carried in each ' +
+      "record's idempotency-key header; the analytics group counts an id once. 1-128 visible ASCII characters.",
+  })
   @ApiBody({
     type: ProduceRequestDto,
     required: false,
@@ -72,9 +81,12 @@ export class ProducerController {
   @ApiServiceUnavailableResponse({
     type: ErrorResponseDto,
     description:
-      'Broker unreachable within PRODUCE_TIMEOUT_MS; nothing is confirmed as written',
+      'No acknowledgement within PRODUCE_TIMEOUT_MS (the cause named): the outcome is unknown, retry with the same Idempotency-Key',
   })
-  produce(@Body() body: ProduceRequestDto): Promise<ProduceResult> {
-    return this.producer.produce(body ?? {});
+  produce(
+    @Body() body: ProduceRequestDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<ProduceResult> {
+    return this.producer.produce(body ?? {}, idempotencyKey);
   }
 }

@@ -5,7 +5,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { producerConfig } from '../config/config.namespaces.js';
 import { errorMessage, kafkaErrorCause } from '../kafka/kafka.errors.js';
 import {
@@ -51,7 +51,11 @@ export class ProducerService {
    * explicit partition on every record (like the original Go program), all
    * in one batched, idempotent, acks=all request.
    */
-  async produce(request: ProduceRequestDto): Promise<ProduceResult> {
+  async produce(
+    request: ProduceRequestDto,
+    idempotencyKey?: string,
+  ): Promise<ProduceResult> {
+    checkIdempotencyKey(idempotencyKey);
     const perPartition =
       request.messagesPerPartition ?? DEFAULT_MESSAGES_PER_PARTITION;
     const partitions = await this.targetPartitions(request.partitions);
@@ -66,13 +70,17 @@ export class ProducerService {
       this.config,
     );
     const producedAt = new Date().toISOString();
+    const headers =
+      idempotencyKey === undefined
+        ? request.headers
+        : { ...request.headers, [IDEMPOTENCY_HEADER]: idempotencyKey };
     const records: OutgoingRecord[] = partitions.flatMap((partition) =>
       Array.from({ length: perPartition }, (_, i) => ({
         partition,
         key: request.key ?? null,
-        headers: request.headers,
+        headers,
         value: encodeDemoMessage({
-          id: randomUUID(),
+          id: recordId(idempotencyKey, partition, i + 1),
           partition,
           sequence: i + 1,
           producedAt,
@@ -134,6 +142,34 @@ export class ProducerService {
     }
     return [...requested].sort((a, b) => a - b);
   }
+}
+
+/** The record header that carries the request's Idempotency-Key. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+function checkIdempotencyKey(key: string | undefined): void {
+  if (key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(key)) {
+    throw new BadRequestException(
+      'Idempotency-Key must be 1-128 visible ASCII characters (no spaces)',
+    );
+  }
+}
+
+/**
+ * A random id, or with an Idempotency-Key one derived from key, partition and
+ * sequence: a retried request writes records with the same ids.
+ */
+export function recordId(
+  key: string | undefined,
+  partition: number,
+  sequence: number,
+): string {
+  if (key === undefined) return randomUUID();
+  const h = createHash('sha256')
+    .update(`${key}\u0000${partition}\u0000${sequence}`)
+    .digest('hex');
+  // UUID layout, version 8 (custom), variant 10.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16] ?? '0', 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 function secondsSince(started: number): number {

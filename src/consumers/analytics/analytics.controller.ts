@@ -47,6 +47,7 @@ export class AnalyticsController {
         groupId: 'analytics',
         assignedPartitions: [0, 1, 2],
         messages: 18,
+        repeatsIgnored: 0,
         bytes: 2412,
         byPartition: { '0': 6, '1': 6, '2': 6 },
         byKey: { '(none)': 18 },

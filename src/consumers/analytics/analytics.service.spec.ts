@@ -1,5 +1,6 @@
 import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
 import { AnalyticsService, percentile } from './analytics.service.js';
+import { RecentIds } from './recent-ids.js';
 
 function meta(
   partition: number,
@@ -28,7 +29,7 @@ describe('AnalyticsService', () => {
     vi.useFakeTimers({ now: new Date('2026-11-24T10:00:01.000Z') });
     const analytics = new AnalyticsService({ analyticsTopKeys: 100 });
     const message = (ms: number) => ({
-      id: 'x',
+      id: `id-${ms}`,
       partition: 0,
       sequence: 1,
       producedAt: new Date(
@@ -54,6 +55,37 @@ describe('AnalyticsService', () => {
       p50Ms: 20,
       p95Ms: 30,
     });
+  });
+
+  it('counts a record id once within the window (client retries with an Idempotency-Key, redelivery)', () => {
+    const analytics = new AnalyticsService({ analyticsTopKeys: 100 });
+    const message = (id: string) => ({
+      id,
+      partition: 0,
+      sequence: 1,
+      producedAt: new Date().toISOString(),
+      payload: null,
+    });
+
+    analytics.record(message('a'), meta(0, null, 10));
+    analytics.record(message('a'), meta(0, null, 10));
+    analytics.record(message('b'), meta(0, null, 10));
+
+    const snapshot = analytics.snapshot();
+    expect(snapshot.messages).toBe(2);
+    expect(snapshot.bytes).toBe(20);
+    expect(snapshot.repeatsIgnored).toBe(1);
+  });
+
+  it('forgets the oldest id beyond its capacity', () => {
+    const ids = new RecentIds(2);
+    expect(['a', 'b', 'a', 'c', 'a'].map((id) => ids.firstTime(id))).toEqual([
+      true,
+      true,
+      false,
+      true,
+      true,
+    ]);
   });
 
   it('reports nulls, not zeros, before the first record', () => {

@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { consumersConfig } from '../../config/config.namespaces.js';
+import { RecentIds } from './recent-ids.js';
 import { TopKeys } from './top-keys.js';
 import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
 
 const LATENCY_WINDOW = 1_000;
+/** Record ids remembered to count each once (see RecentIds). */
+export const DEDUP_WINDOW_IDS = 100_000;
 
 export interface LatencyStats {
   count: number;
@@ -19,6 +22,8 @@ export interface LatencyStats {
 
 export interface AnalyticsSnapshot {
   messages: number;
+  /** Records not counted again: their id was seen among the last DEDUP_WINDOW_IDS. */
+  repeatsIgnored: number;
   bytes: number;
   byPartition: Record<string, number>;
   byKey: Record<string, number>;
@@ -38,6 +43,8 @@ export class AnalyticsService {
   }
 
   private messages = 0;
+  private repeatsIgnored = 0;
+  private readonly seen = new RecentIds(DEDUP_WINDOW_IDS);
   private bytes = 0;
   private readonly byPartition = new Map<number, number>();
   private readonly byKey: TopKeys;
@@ -49,6 +56,10 @@ export class AnalyticsService {
   private lastAt: Date | null = null;
 
   record(message: DemoMessage, meta: GroupMessageMeta): void {
+    if (!this.seen.firstTime(message.id)) {
+      this.repeatsIgnored++;
+      return;
+    }
     const now = new Date();
     const latency = now.getTime() - Date.parse(message.producedAt);
     this.messages++;
@@ -75,6 +86,7 @@ export class AnalyticsService {
     const empty = this.messages === 0;
     return {
       messages: this.messages,
+      repeatsIgnored: this.repeatsIgnored,
       bytes: this.bytes,
       byPartition: Object.fromEntries(
         [...this.byPartition]
