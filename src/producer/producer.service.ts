@@ -8,14 +8,15 @@ import type { ConfigType } from '@nestjs/config';
 import { createHash, randomUUID } from 'node:crypto';
 import { producerConfig } from '../config/config.namespaces.js';
 import { errorMessage, kafkaErrorCause } from '../kafka/kafka.errors.js';
-import {
-  KafkaProducerService,
-  type OutgoingRecord,
-} from '../kafka/kafka-producer.service.js';
+import { KafkaProducerService } from '../kafka/kafka-producer.service.js';
 import { TopicService } from '../kafka/topic.service.js';
 import { encodeDemoMessage } from '../messages/demo-message.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { ProduceRequestDto } from './dto/produce-request.dto.js';
+import {
+  type PartitionedRecord,
+  ProduceCoalescer,
+} from './produce-coalescer.js';
 import { produceFailure } from './produce-failure.js';
 import { checkProduceLimits } from './produce-limits.js';
 
@@ -37,19 +38,31 @@ export interface ProduceResult {
 @Injectable()
 export class ProducerService {
   private readonly logger = new Logger(ProducerService.name);
+  private readonly coalescer: ProduceCoalescer;
 
   constructor(
-    private readonly producer: KafkaProducerService,
+    producer: KafkaProducerService,
     private readonly topics: TopicService,
     private readonly metrics: MetricsService,
     @Inject(producerConfig.KEY)
     private readonly config: ConfigType<typeof producerConfig>,
-  ) {}
+  ) {
+    this.coalescer = new ProduceCoalescer(
+      async (topic, records) =>
+        // kafkajs answers one entry per partition with the base offset of the batch.
+        (await producer.send(topic, records)).map((m) => ({
+          partition: m.partition,
+          baseOffset: m.baseOffset ?? m.offset ?? '-1',
+        })),
+      { maxPartitionBytes: config.maxBatchBytes, timeoutMs: config.timeoutMs },
+    );
+  }
 
   /**
    * Writes `messagesPerPartition` records to each chosen partition, with an
    * explicit partition on every record (like the original Go program), all
-   * in one batched, idempotent, acks=all request.
+   * in one batched, idempotent, acks=all request (shared with the records of
+   * requests that arrive while another send is in flight).
    */
   async produce(
     request: ProduceRequestDto,
@@ -74,7 +87,7 @@ export class ProducerService {
       idempotencyKey === undefined
         ? request.headers
         : { ...request.headers, [IDEMPOTENCY_HEADER]: idempotencyKey };
-    const records: OutgoingRecord[] = partitions.flatMap((partition) =>
+    const records: PartitionedRecord[] = partitions.flatMap((partition) =>
       Array.from({ length: perPartition }, (_, i) => ({
         partition,
         key: request.key ?? null,
@@ -90,10 +103,10 @@ export class ProducerService {
     );
 
     const topic = this.topics.topic;
-    let metadata;
+    let baseOffsets;
     const started = performance.now();
     try {
-      metadata = await this.producer.send(topic, records);
+      baseOffsets = await this.coalescer.produce(topic, records);
       this.metrics.produced(records.length, secondsSince(started));
     } catch (error) {
       const cause = kafkaErrorCause(error);
@@ -103,10 +116,6 @@ export class ProducerService {
       );
       throw produceFailure(cause, this.config.timeoutMs, topic);
     }
-    // kafkajs answers one entry per partition with the base offset of the batch.
-    const baseOffsets = new Map(
-      metadata.map((m) => [m.partition, m.baseOffset ?? m.offset ?? '-1']),
-    );
     return {
       topic,
       partitions: partitions.map((partition) => ({
