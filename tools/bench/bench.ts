@@ -26,6 +26,7 @@ import {
 } from '../../test/support/replica-process.js';
 import { TestAdmin } from '../../test/support/test-admin.js';
 import { waitFor } from '../../test/support/wait-for.js';
+import { compareProduce, produceRows } from './produce-concurrency.js';
 
 const PARTITIONS = 6;
 const LIGHT = { perPartition: 1, requests: 30, intervalMs: 100 }; // 60 records/s
@@ -39,6 +40,9 @@ const PRODUCE = [
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const flag = process.argv.indexOf('--replicas');
 const consumerReplicas = flag > 0 ? Number(process.argv[flag + 1]) : 0;
+// --produce-only: just the concurrent POST /produce comparison (phase 5).
+const produceOnly = process.argv.includes('--produce-only');
+const PRODUCE_LOAD = { connections: 32, seconds: 5, rounds: 3 };
 const say = (line = '') => console.log(line);
 const ms = (n: number | null) => (n === null ? '-' : `${Math.round(n)} ms`);
 const rate = (records: number, millis: number) =>
@@ -68,6 +72,23 @@ async function main(): Promise<void> {
       ANALYTICS_GROUP_ID: groupIds.analytics,
       LOG_LEVEL: 'warn',
     };
+    const producePhase = async () => {
+      say(
+        `\nPOST /produce {} (18 records) under ${PRODUCE_LOAD.connections} concurrent clients, producer-only service vs a minimal node:http + kafkajs server (median of ${PRODUCE_LOAD.rounds} alternating ${PRODUCE_LOAD.seconds} s rounds):`,
+      );
+      const result = await compareProduce(env, dir, PRODUCE_LOAD, say);
+      table(
+        ['server', 'requests', 'records', 'p99', 'failed'],
+        produceRows(result),
+      );
+    };
+    if (produceOnly) {
+      say(
+        `node ${process.version} · ${cpus().length} cores · load ${loadavg()[0]?.toFixed(2)}`,
+      );
+      await producePhase();
+      return;
+    }
     const start = (name: string, roles: string) =>
       ReplicaProcess.start({ name, dir, env: { ...env, APP_ROLES: roles } });
     const producer = await start(
@@ -183,6 +204,9 @@ async function main(): Promise<void> {
       `  commitOffsets, ${PARTITIONS} partitions × 100 in turn: ${base.commitsPerSec}/s (mean ${base.commitMs.toFixed(1)} ms each)`,
     );
     say(`  journal line (appendFileSync):        ${journalMicros(dir)} µs`);
+
+    // 5. POST /produce under concurrency against a hand-written server.
+    await producePhase();
   } finally {
     await ReplicaProcess.killAll();
     await admin.deleteTopics([
