@@ -29,6 +29,23 @@ export default tseslint.config(
     },
   },
   {
+    // src/kafka is the one place that speaks kafkajs: the rest of the service uses
+    // its plain types, so the client library can be replaced there alone.
+    // (Tests and tools may use kafkajs directly: they check the broker's truth
+    // independently of the service's own client code.)
+    files: ['src/**/*.ts'],
+    ignores: ['src/kafka/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'kafkajs', message: 'Only src/kafka imports kafkajs: use its plain types and services.' }],
+          patterns: [{ group: ['kafkajs/*'], message: 'Only src/kafka imports kafkajs.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -257,6 +257,48 @@ describe('POST /produce (real broker)', () => {
     );
   });
 
+  it('answers concurrent requests each with the offsets of its own records', async () => {
+    const before = await admin.endOffsets(topic);
+    const requests = Array.from({ length: 16 }, (_, i) => ({
+      key: `concurrent-${i}`,
+      // Different shapes, so a wrong attribution cannot line up by chance.
+      partitions: i % 2 ? [0, 1, 2, 3] : [1, 3],
+      messagesPerPartition: 1 + (i % 3),
+    }));
+
+    const answers = await Promise.all(
+      requests.map((body) => app.post<ProduceResult>('/produce', body)),
+    );
+
+    expect(answers.map((a) => a.status)).toEqual(requests.map(() => 201));
+    const written = requests.reduce(
+      (sum, r) => sum + r.partitions.length * r.messagesPerPartition,
+      0,
+    );
+    const records = await admin.readRecords(
+      topic,
+      written,
+      (r) => r.offset >= before[r.partition],
+    );
+    const keyAt = new Map(
+      records.map((r) => [`${r.partition}/${r.offset}`, r.key]),
+    );
+    // Broker-side truth: the records at each answer's offsets are that request's own.
+    answers.forEach((answer, i) => {
+      const { key, partitions, messagesPerPartition } = requests[i];
+      expect(answer.body.partitions.map((p) => p.partition)).toEqual(
+        partitions,
+      );
+      for (const { partition, baseOffset, count } of answer.body.partitions) {
+        expect(count).toBe(messagesPerPartition);
+        for (let k = 0; k < count; k++) {
+          expect(keyAt.get(`${partition}/${Number(baseOffset) + k}`)).toBe(key);
+        }
+      }
+    });
+    expect(keyAt.size).toBe(written);
+  });
+
   it('requires X-API-Key when PRODUCE_API_KEY is set', async () => {
     const guarded = await TestApp.start({
       env: {

@@ -1,6 +1,5 @@
 import type { FactoryProvider } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import type { Kafka } from 'kafkajs';
 import { appConfig, consumersConfig } from '../config/config.namespaces.js';
 import type { ConsumerSettings } from '../config/configuration.js';
 import { DeadLetterPublisher } from '../kafka/dead-letter.publisher.js';
@@ -36,7 +35,7 @@ export function groupConsumerProvider(
       MetricsService,
     ],
     useFactory: (
-      kafka: Kafka,
+      kafka: ConstructorParameters<typeof GroupConsumerServer>[0],
       consumers: ConfigType<typeof consumersConfig>,
       app: ConfigType<typeof appConfig>,
       topics: TopicService,

@@ -22,6 +22,13 @@ import {
 } from './kafka.errors.js';
 import { LazyConnection } from './lazy-connection.js';
 
+/** Where a send put one partition's records: the offset of the first of them. */
+export interface SentPartition {
+  partition: number;
+  /** int64 as a string; '-1' when the broker did not say. */
+  baseOffset: string;
+}
+
 export interface OutgoingRecord {
   partition?: number;
   key?: string | null;
@@ -89,7 +96,7 @@ export class KafkaProducerService implements OnApplicationShutdown {
   async send(
     topic: string,
     records: OutgoingRecord[],
-  ): Promise<RecordMetadata[]> {
+  ): Promise<SentPartition[]> {
     const messages: Message[] = records.map(
       ({ partition, key, value, headers }) => ({
         partition,
@@ -117,11 +124,16 @@ export class KafkaProducerService implements OnApplicationShutdown {
       return sent;
     });
     try {
-      return await withTimeout(
+      const metadata = await withTimeout(
         sending,
         this.config.timeoutMs,
         `send to ${topic}`,
       );
+      // kafkajs answers one entry per partition with the base offset of the batch.
+      return metadata.map((m) => ({
+        partition: m.partition,
+        baseOffset: m.baseOffset ?? m.offset ?? '-1',
+      }));
     } catch (error) {
       timedOut = true;
       if (session) this.retire(session);

@@ -1,7 +1,7 @@
+import type { SentPartition } from '../kafka/kafka-producer.service.js';
 import {
   type PartitionedRecord,
   ProduceCoalescer,
-  type SentPartition,
 } from './produce-coalescer.js';
 
 /** A send the test completes by hand, to control what is in flight. */

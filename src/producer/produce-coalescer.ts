@@ -1,14 +1,11 @@
 import { BrokerUnavailableError } from '../kafka/kafka.errors.js';
-import type { OutgoingRecord } from '../kafka/kafka-producer.service.js';
+import type {
+  OutgoingRecord,
+  SentPartition,
+} from '../kafka/kafka-producer.service.js';
 
 /** A record of POST /produce: always with an explicit partition. */
 export type PartitionedRecord = OutgoingRecord & { partition: number };
-
-/** What the client answers for one partition of a send: the offset of its first record. */
-export interface SentPartition {
-  partition: number;
-  baseOffset: string;
-}
 
 /** One send of records to a topic, all or nothing (one produce request). */
 export type SendRecords = (

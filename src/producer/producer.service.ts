@@ -48,12 +48,7 @@ export class ProducerService {
     private readonly config: ConfigType<typeof producerConfig>,
   ) {
     this.coalescer = new ProduceCoalescer(
-      async (topic, records) =>
-        // kafkajs answers one entry per partition with the base offset of the batch.
-        (await producer.send(topic, records)).map((m) => ({
-          partition: m.partition,
-          baseOffset: m.baseOffset ?? m.offset ?? '-1',
-        })),
+      (topic, records) => producer.send(topic, records),
       { maxPartitionBytes: config.maxBatchBytes, timeoutMs: config.timeoutMs },
     );
   }
