@@ -1,4 +1,10 @@
-import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import {
   HealthCheck,
@@ -20,6 +26,7 @@ import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
 import { BrokerHealthIndicator } from './broker.health.js';
 import { ConsumerGroupHealthIndicator } from './consumer-group.health.js';
 import { ProducerHealthIndicator } from './producer.health.js';
+import { ReadinessLog } from './readiness-log.js';
 import { ShutdownState } from './shutdown.state.js';
 
 /**
@@ -39,6 +46,7 @@ export class HealthController {
     private readonly producer: ProducerHealthIndicator,
     private readonly groups: ConsumerGroupHealthIndicator,
     private readonly shutdown: ShutdownState,
+    private readonly readinessLog: ReadinessLog,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
@@ -61,7 +69,7 @@ export class HealthController {
     description: 'PRODUCE_API_KEY is set and X-API-Key is missing or wrong',
   })
   all() {
-    return this.health.check(this.readinessChecks(true));
+    return this.checkReadiness(true);
   }
 
   @Get('ready')
@@ -73,7 +81,7 @@ export class HealthController {
   @ApiOkResponse({ description: 'Ready' })
   @ApiServiceUnavailableResponse({ description: 'Not ready; `error` says why' })
   ready() {
-    return this.health.check(this.readinessChecks(false));
+    return this.checkReadiness(false);
   }
 
   @Get('live')
@@ -92,6 +100,22 @@ export class HealthController {
     return this.health.check(
       this.registry.all().map((server) => () => this.groups.live(server)),
     );
+  }
+
+  private async checkReadiness(detailed: boolean) {
+    try {
+      const result = await this.health.check(this.readinessChecks(detailed));
+      this.readinessLog.ready();
+      return result;
+    } catch (error) {
+      if (error instanceof ServiceUnavailableException) {
+        const body = error.getResponse() as {
+          error?: Record<string, { message?: unknown }>;
+        };
+        this.readinessLog.notReady(body.error ?? {});
+      }
+      throw error;
+    }
   }
 
   /** `detailed`: cluster and member ids, for GET /health only (probes get states and reasons). */

@@ -4,16 +4,19 @@ import { BrokerHealthIndicator } from './broker.health.js';
 import { ConsumerGroupHealthIndicator } from './consumer-group.health.js';
 import { HealthController } from './health.controller.js';
 import { ProducerHealthIndicator } from './producer.health.js';
+import { ReadinessLog } from './readiness-log.js';
 import { ShutdownState } from './shutdown.state.js';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
+  // ReadinessLog says a change once; terminus would log every failed probe.
+  imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
   providers: [
     BrokerHealthIndicator,
     ProducerHealthIndicator,
     ConsumerGroupHealthIndicator,
     ShutdownState,
+    ReadinessLog,
   ],
 })
 export class HealthModule {}
