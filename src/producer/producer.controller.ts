@@ -50,6 +50,13 @@ export class ProducerController {
     description:
       'Makes a retry safe: the same key (and body) gives the same record ids, carried in each ' +
       "record's idempotency-key header; the analytics group counts an id once. 1-128 visible ASCII characters.",
+    // The same rule the service checks (ProducerService), so clients and fuzzers agree.
+    schema: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[\\x21-\\x7e]{1,128}$',
+    },
   })
   @ApiBody({
     type: ProduceRequestDto,
@@ -85,8 +92,11 @@ export class ProducerController {
   })
   produce(
     @Body() body: ProduceRequestDto,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    // All headers, not @Headers('idempotency-key'): that would add a second,
+    // required header to the OpenAPI document beside the @ApiHeader above.
+    @Headers() headers: Record<string, string | undefined>,
   ): Promise<ProduceResult> {
+    const idempotencyKey = headers['idempotency-key'];
     return this.producer.produce(body ?? {}, idempotencyKey);
   }
 }

@@ -27,6 +27,32 @@ const cluster = new LocalBroker(BASE, { KAFKA_LOCAL_NODES: '3' });
 const TIMEOUT_MS = 3_000;
 const brokers = PORTS.map((p) => `127.0.0.1:${p}`);
 
+/**
+ * Right after a (re)start, a node may answer "This server does not host this
+ * topic-partition" until the new topic's metadata reached it: retry, bounded,
+ * until every partition has a leader.
+ */
+async function createTopicOnEveryNode(
+  admin: Admin,
+  topic: string,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: 3, replicationFactor: 3 }],
+        waitForLeaders: true,
+      });
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      return partitions.length === 3 && partitions.every((p) => p.leader >= 0);
+    },
+    {
+      what: `topic ${topic} created with a leader per partition`,
+      timeoutMs: 60_000,
+    },
+  );
+}
+
 function sigkillNode(port: number): void {
   const pid = Number(
     readFileSync(join(REPO_ROOT, '.kafka', String(port), 'broker.pid'), 'utf8'),
@@ -56,12 +82,7 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
   it('SIGKILL of the leader of partition 0: nothing acknowledged lost or duplicated, both groups handle every record, the node rejoins', async () => {
     scenario = new Scenario(admin, 3, { KAFKA_TOPIC_REPLICATION_FACTOR: '3' });
     scenario.printOnFailure();
-    await raw.createTopics({
-      topics: [
-        { topic: scenario.topic, numPartitions: 3, replicationFactor: 3 },
-      ],
-      waitForLeaders: true,
-    });
+    await createTopicOnEveryNode(raw, scenario.topic);
     const [replica] = await scenario.start('r1');
     const load = new TaggedLoad(() => replica, 'leader-kill', 20);
     await waitFor(() => load.acknowledged >= 60, { what: '3 s of load' });
@@ -132,12 +153,7 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
       PRODUCE_TIMEOUT_MS: String(TIMEOUT_MS),
     });
     scenario.printOnFailure();
-    await raw.createTopics({
-      topics: [
-        { topic: scenario.topic, numPartitions: 3, replicationFactor: 3 },
-      ],
-      waitForLeaders: true,
-    });
+    await createTopicOnEveryNode(raw, scenario.topic);
     const [replica] = await scenario.start('r2');
     const load = new TaggedLoad(() => replica, 'below-isr', 20);
     await waitFor(() => load.acknowledged >= 60, { what: '3 s of load' });
