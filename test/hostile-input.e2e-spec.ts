@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { inject } from 'vitest';
 import { TestAdmin } from './support/test-admin.js';
-import { TestApp } from './support/test-app.js';
+import { appEnv, TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
 
 const P = 3;
@@ -164,11 +164,13 @@ describe('hostile requests (real broker): a clear 4xx, nothing written, the serv
     admin = await new TestAdmin(brokers).connect();
     app = await TestApp.start({
       env: {
-        KAFKA_BROKERS: brokers.join(','),
-        KAFKA_TOPIC: topic,
-        KAFKA_TOPIC_PARTITIONS: String(P),
-        REALTIME_GROUP_ID: uniqueName('rt'),
-        ANALYTICS_GROUP_ID: uniqueName('an'),
+        ...appEnv({
+          brokers,
+          topic,
+          partitions: P,
+          realtime: uniqueName('rt'),
+          analytics: uniqueName('an'),
+        }),
         PRODUCE_API_KEY: KEY,
         PRODUCE_MAX_RECORDS: '100',
         HTTP_REQUEST_TIMEOUT_MS: '2000',

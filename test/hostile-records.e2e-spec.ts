@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { deadLetterTopicName } from '../src/kafka/kafka.constants.js';
 import type { ConsumersView } from '../src/consumers/consumers.controller.js';
 import { TestAdmin } from './support/test-admin.js';
-import { TestApp } from './support/test-app.js';
+import { appEnv, TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -31,11 +31,13 @@ describe('records any other producer may write (real broker): handled or dead-le
     admin = await new TestAdmin(brokers).connect();
     app = await TestApp.start({
       env: {
-        KAFKA_BROKERS: brokers.join(','),
-        KAFKA_TOPIC: topic,
-        KAFKA_TOPIC_PARTITIONS: String(P),
-        REALTIME_GROUP_ID: realtime,
-        ANALYTICS_GROUP_ID: analytics,
+        ...appEnv({
+          brokers,
+          topic,
+          partitions: P,
+          realtime: realtime,
+          analytics: analytics,
+        }),
       },
     });
     await waitFor(

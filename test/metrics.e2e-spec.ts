@@ -10,7 +10,7 @@ import {
 } from './support/metrics-text.js';
 import { openHandles } from './support/open-handles.js';
 import { TestAdmin } from './support/test-admin.js';
-import { TestApp } from './support/test-app.js';
+import { appEnv, TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -48,11 +48,13 @@ describe('GET /metrics (real broker)', () => {
     admin = await new TestAdmin(brokers).connect();
     app = await TestApp.start({
       env: {
-        KAFKA_BROKERS: brokers.join(','),
-        KAFKA_TOPIC: topic,
-        KAFKA_TOPIC_PARTITIONS: String(P),
-        REALTIME_GROUP_ID: realtime,
-        ANALYTICS_GROUP_ID: analytics,
+        ...appEnv({
+          brokers,
+          topic,
+          partitions: P,
+          realtime: realtime,
+          analytics: analytics,
+        }),
         CONSUMER_MAX_RETRIES: '1',
         CONSUMER_RETRY_BACKOFF_MS: '10',
       },

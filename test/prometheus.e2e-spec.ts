@@ -5,7 +5,7 @@ import {
 } from './support/prometheus-server.js';
 import { systemBinary } from './support/system-binary.js';
 import { TestAdmin } from './support/test-admin.js';
-import { TestApp } from './support/test-app.js';
+import { appEnv, TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -27,11 +27,13 @@ describe.skipIf(!prometheus)('a real Prometheus scraping two replicas', () => {
 
   const env = (roles: string) => ({
     APP_ROLES: roles,
-    KAFKA_BROKERS: brokers.join(','),
-    KAFKA_TOPIC: topic,
-    KAFKA_TOPIC_PARTITIONS: String(P),
-    REALTIME_GROUP_ID: realtime,
-    ANALYTICS_GROUP_ID: analytics,
+    ...appEnv({
+      brokers,
+      topic,
+      partitions: P,
+      realtime: realtime,
+      analytics: analytics,
+    }),
     METRICS_BROKER_REFRESH_MS: '1000',
   });
   const lagQuery = `sum by (consumergroup) (kafka_consumergroup_lag{topic="${topic}"})`;

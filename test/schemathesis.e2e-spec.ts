@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import { REPO_ROOT } from './support/repo-root.js';
 import { TestAdmin } from './support/test-admin.js';
-import { TestApp } from './support/test-app.js';
+import { appEnv, TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
 
 const ST = join(REPO_ROOT, 'tools/schemathesis/.venv/bin/st');
@@ -38,11 +38,13 @@ describe.skipIf(!st)(
     beforeAll(async () => {
       app = await TestApp.start({
         env: {
-          KAFKA_BROKERS: brokers.join(','),
-          KAFKA_TOPIC: topic,
-          KAFKA_TOPIC_PARTITIONS: '3',
-          REALTIME_GROUP_ID: uniqueName('rt'),
-          ANALYTICS_GROUP_ID: uniqueName('an'),
+          ...appEnv({
+            brokers,
+            topic,
+            partitions: 3,
+            realtime: uniqueName('rt'),
+            analytics: uniqueName('an'),
+          }),
           PRODUCE_API_KEY: KEY,
         },
       });

@@ -8,9 +8,9 @@ import {
 } from '../support/kafka-broker.js';
 import {
   TaggedLoad,
-  checkHistory,
+  expectNoLoss,
+  settleAndCheck,
   formatReport,
-  longestStallMs,
 } from '../support/loss-checker.js';
 import { Scenario } from '../support/replica-cluster.js';
 import { REPO_ROOT, buildAppIfStale } from '../support/replica-process.js';
@@ -118,31 +118,19 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
       },
       { timeoutMs: 60_000, what: `node ${leaderId} back in every ISR` },
     );
-    const groupIds = Object.values(scenario.groupIds);
-    for (const g of groupIds) {
-      await waitFor(() => admin.caughtUp(g, scenario.topic), {
-        timeoutMs: 60_000,
-        what: `${g} caught up`,
-      });
-    }
-    const ends = await admin.endOffsets(scenario.topic);
-    const total = Object.values(ends).reduce((a, b) => a + b, 0);
-    const records = await admin.readRecords(scenario.topic, total);
-    const journals = scenario.journals();
-    const report = checkHistory(attempts, records, journals, groupIds);
-    const stalls = groupIds.map((g) => longestStallMs(journals, g));
+    const { report, stalls } = await settleAndCheck(
+      admin,
+      scenario,
+      attempts,
+      60_000,
+    );
     console.log(
       `leader kill (node ${leaderId}, port ${killedPort}) at +${killedAt - attempts[0].startedAt} ms:\n${formatReport(report)}\n` +
         `  produce error window ${load.errorWindowMs()} ms (${load.failures().length} non-2xx: ${[...new Set(load.failures().map((f) => f.status))].join(',')}), ` +
         `consume stall realtime ${stalls[0]} ms / analytics ${stalls[1]} ms, killed node restarted in ${startMs} ms`,
     );
 
-    expect(report.lost).toEqual([]);
-    expect(report.duplicated).toEqual([]);
-    for (const g of groupIds) {
-      expect(report.groups[g]?.never).toEqual([]);
-      expect(report.groups[g]?.unknown).toEqual([]);
-    }
+    expectNoLoss(report, Object.values(scenario.groupIds));
     expect(await brokerAnswers([`127.0.0.1:${killedPort}`])).toBe(true);
   });
 
@@ -185,22 +173,7 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
       timeoutMs: 60_000,
     });
     const attempts = await load.stop();
-    const groupIds = Object.values(scenario.groupIds);
-    for (const g of groupIds) {
-      await waitFor(() => admin.caughtUp(g, scenario.topic), {
-        timeoutMs: 90_000,
-        what: `${g} caught up`,
-      });
-    }
-    const ends = await admin.endOffsets(scenario.topic);
-    const total = Object.values(ends).reduce((a, b) => a + b, 0);
-    const records = await admin.readRecords(scenario.topic, total);
-    const report = checkHistory(
-      attempts,
-      records,
-      scenario.journals(),
-      groupIds,
-    );
+    const { report } = await settleAndCheck(admin, scenario, attempts, 90_000);
     console.log(
       `below min ISR (2 of 3 nodes down ${restartedAt - downAt} ms):\n${formatReport(report)}\n` +
         `  503 after ${failed.answeredAt - failed.startedAt} ms: ${JSON.stringify(failed.body)}\n` +
@@ -217,11 +190,6 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
       expect(a.answeredAt - a.startedAt).toBeLessThan(TIMEOUT_MS + 2_000);
     }
     expect(replica.alive).toBe(true);
-    expect(report.lost).toEqual([]);
-    expect(report.duplicated).toEqual([]);
-    for (const g of groupIds) {
-      expect(report.groups[g]?.never).toEqual([]);
-      expect(report.groups[g]?.unknown).toEqual([]);
-    }
+    expectNoLoss(report, Object.values(scenario.groupIds));
   });
 });

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { LocalBroker, privateBrokerPort } from '../support/kafka-broker.js';
 import {
   TaggedLoad,
-  checkHistory,
+  expectNoLoss,
+  settleAndCheck,
   formatReport,
-  longestStallMs,
 } from '../support/loss-checker.js';
 import { Scenario } from '../support/replica-cluster.js';
 import { REPO_ROOT, buildAppIfStale } from '../support/replica-process.js';
@@ -66,19 +66,12 @@ describe('the default single broker SIGKILLed and restarted under ~20 produce re
       timeoutMs: 60_000,
     });
     const attempts = await load.stop();
-    const groupIds = Object.values(scenario.groupIds);
-    for (const g of groupIds) {
-      await waitFor(() => admin.caughtUp(g, scenario.topic), {
-        timeoutMs: 90_000,
-        what: `${g} caught up`,
-      });
-    }
-    const ends = await admin.endOffsets(scenario.topic);
-    const total = Object.values(ends).reduce((a, b) => a + b, 0);
-    const records = await admin.readRecords(scenario.topic, total);
-    const journals = scenario.journals();
-    const report = checkHistory(attempts, records, journals, groupIds);
-    const stalls = groupIds.map((g) => longestStallMs(journals, g));
+    const { report, stalls } = await settleAndCheck(
+      admin,
+      scenario,
+      attempts,
+      90_000,
+    );
     console.log(
       `single broker kill:\n${formatReport(report)}\n` +
         `  produce error window ${load.errorWindowMs()} ms, consume stall realtime ${stalls[0]} ms / analytics ${stalls[1]} ms, ` +
@@ -86,11 +79,6 @@ describe('the default single broker SIGKILLed and restarted under ~20 produce re
     );
 
     expect(replica.alive).toBe(true);
-    expect(report.lost).toEqual([]);
-    expect(report.duplicated).toEqual([]);
-    for (const g of groupIds) {
-      expect(report.groups[g]?.never).toEqual([]);
-      expect(report.groups[g]?.unknown).toEqual([]);
-    }
+    expectNoLoss(report, Object.values(scenario.groupIds));
   });
 });

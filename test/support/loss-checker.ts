@@ -1,5 +1,8 @@
 import type { JournalEntry, ReplicaProcess } from './replica-process.js';
-import type { PlainRecord } from './test-admin.js';
+import type { Scenario } from './replica-cluster.js';
+import type { PlainRecord, TestAdmin } from './test-admin.js';
+import { waitFor } from './wait-for.js';
+import { expect } from 'vitest';
 
 /**
  * A loss and duplicate checker in the style of Jepsen's queue checker: a load
@@ -182,4 +185,42 @@ export function longestStallMs(journals: JournalEntry[], groupId: string) {
 
 function ok(status: number): boolean {
   return status >= 200 && status < 300;
+}
+
+/**
+ * Once the load stopped: waits (bounded) until every group committed the whole
+ * topic, reads the topic, and checks the history against it and the journals.
+ * Returns the report and each group's longest consume stall.
+ */
+export async function settleAndCheck(
+  admin: TestAdmin,
+  scenario: Scenario,
+  attempts: ProduceAttempt[],
+  timeoutMs: number,
+): Promise<{ report: CheckReport; stalls: number[] }> {
+  const groupIds = Object.values(scenario.groupIds);
+  for (const group of groupIds) {
+    await waitFor(() => admin.caughtUp(group, scenario.topic), {
+      timeoutMs,
+      what: `${group} caught up`,
+    });
+  }
+  const ends = await admin.endOffsets(scenario.topic);
+  const total = Object.values(ends).reduce((a, b) => a + b, 0);
+  const records = await admin.readRecords(scenario.topic, total);
+  const journals = scenario.journals();
+  return {
+    report: checkHistory(attempts, records, journals, groupIds),
+    stalls: groupIds.map((group) => longestStallMs(journals, group)),
+  };
+}
+
+/** Nothing acknowledged lost, nothing in the topic twice, every record handled by every group. */
+export function expectNoLoss(report: CheckReport, groupIds: string[]): void {
+  expect(report.lost).toEqual([]);
+  expect(report.duplicated).toEqual([]);
+  for (const groupId of groupIds) {
+    expect(report.groups[groupId]?.never).toEqual([]);
+    expect(report.groups[groupId]?.unknown).toEqual([]);
+  }
 }

@@ -7,6 +7,26 @@ import {
   loadConfiguration,
 } from '../../src/config/configuration.js';
 
+/**
+ * What every spec's app is told: the brokers, its own topic and partitions,
+ * its own two group ids (names no other test uses).
+ */
+export function appEnv(setup: {
+  brokers: string[];
+  topic: string;
+  partitions: number;
+  realtime: string;
+  analytics: string;
+}): Record<string, string> {
+  return {
+    KAFKA_BROKERS: setup.brokers.join(','),
+    KAFKA_TOPIC: setup.topic,
+    KAFKA_TOPIC_PARTITIONS: String(setup.partitions),
+    REALTIME_GROUP_ID: setup.realtime,
+    ANALYTICS_GROUP_ID: setup.analytics,
+  };
+}
+
 export interface TestAppOptions {
   env: Record<string, string>;
   /** e.g. override a handler service to make it fail: the Kafka side stays real. */
