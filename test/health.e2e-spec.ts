@@ -69,10 +69,16 @@ describe('GET /health on a healthy replica', () => {
       expect(Object.keys(answer.body.details)).toEqual([
         'shutdown',
         'kafka-broker',
+        'kafka-topic',
         'producer',
         'realtime',
         'analytics',
       ]);
+      expect(answer.body.details['kafka-topic']).toMatchObject({
+        status: 'up',
+        topic,
+        partitions: 3,
+      });
       expect(answer.body.details.realtime).toMatchObject({
         status: 'up',
         groupId: realtime,

@@ -5,6 +5,7 @@ import { healthConfig } from '../config/config.namespaces.js';
 import { KafkaAdminService } from '../kafka/kafka-admin.service.js';
 import type { GroupConsumerServer } from '../kafka/group-consumer.server.js';
 import type { GroupConsumerState } from '../kafka/group-consumer.state.js';
+import type { TopicEnds } from './topic.health.js';
 
 /**
  * Each group's health, from the consumer's own events (no extra client):
@@ -14,7 +15,8 @@ import type { GroupConsumerState } from '../kafka/group-consumer.state.js';
  *   stopped or crashed (including kafkajs restarting it during a broker
  *   outage), and when a rebalance lasts longer than HEALTH_REBALANCE_GRACE_MS.
  * Zero assigned partitions (more replicas than partitions) is healthy.
- * Lag is reported in the details, never a failure.
+ * Lag is reported in the details, never a failure (null: a partition leader
+ * did not answer, which the kafka-topic check reports).
  */
 @Injectable()
 export class ConsumerGroupHealthIndicator {
@@ -42,7 +44,7 @@ export class ConsumerGroupHealthIndicator {
   }
 
   /** `detailed`: the member id too (GET /health), not for probes. */
-  async ready(server: GroupConsumerServer, detailed: boolean) {
+  async ready(server: GroupConsumerServer, detailed: boolean, ends: TopicEnds) {
     const { state } = server;
     const indicator = this.indicators.check(state.name);
     const details = {
@@ -50,7 +52,7 @@ export class ConsumerGroupHealthIndicator {
       state: state.status,
       ...(detailed ? { memberId: state.memberId } : {}),
       assignedPartitions: [...state.assignedPartitions],
-      lag: await this.lag(state),
+      lag: await this.lag(state, ends),
       crash: state.crash,
     };
     const problem = this.readinessProblem(state);
@@ -84,6 +86,7 @@ export class ConsumerGroupHealthIndicator {
   /** Records behind the end of each assigned partition; null when the broker did not answer. */
   private async lag(
     state: GroupConsumerState,
+    readEnds: TopicEnds,
   ): Promise<Record<string, number> | null> {
     if (state.assignedPartitions.length === 0) {
       return {};
@@ -91,7 +94,7 @@ export class ConsumerGroupHealthIndicator {
     try {
       const timeoutMs = this.health.brokerTimeoutMs;
       const [ends, committed] = await Promise.all([
-        this.admin.topicOffsets(state.topic, timeoutMs),
+        readEnds(),
         this.admin.committedOffsets(state.groupId, state.topic, timeoutMs),
       ]);
       const lag: Record<string, number> = {};

@@ -28,6 +28,7 @@ import { ConsumerGroupHealthIndicator } from './consumer-group.health.js';
 import { ProducerHealthIndicator } from './producer.health.js';
 import { ReadinessLog } from './readiness-log.js';
 import { ShutdownState } from './shutdown.state.js';
+import { TopicHealthIndicator } from './topic.health.js';
 
 /**
  * Policy (README "Health"): liveness fails only for what a restart fixes (a
@@ -43,6 +44,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly registry: GroupConsumerRegistry,
     private readonly broker: BrokerHealthIndicator,
+    private readonly topic: TopicHealthIndicator,
     private readonly producer: ProducerHealthIndicator,
     private readonly groups: ConsumerGroupHealthIndicator,
     private readonly shutdown: ShutdownState,
@@ -76,7 +78,7 @@ export class HealthController {
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({
     summary:
-      'Send traffic here? 503 while the broker is unreachable, a group has not joined, or shutting down',
+      'Send traffic here? 503 while the broker or a partition leader of the topic is unreachable, a group has not joined, or shutting down',
   })
   @ApiOkResponse({ description: 'Ready' })
   @ApiServiceUnavailableResponse({ description: 'Not ready; `error` says why' })
@@ -120,6 +122,7 @@ export class HealthController {
 
   /** `detailed`: cluster and member ids, for GET /health only (probes get states and reasons). */
   private readinessChecks(detailed: boolean): HealthIndicatorFunction[] {
+    const ends = this.topic.ends();
     const checks: HealthIndicatorFunction[] = [
       () => {
         const indicator = this.indicators.check('shutdown');
@@ -131,12 +134,13 @@ export class HealthController {
           : indicator.up();
       },
       () => this.broker.check(detailed),
+      () => this.topic.check(ends, detailed),
     ];
     if (this.app.roles.includes('producer')) {
       checks.push(() => this.producer.check());
     }
     for (const server of this.registry.all()) {
-      checks.push(() => this.groups.ready(server, detailed));
+      checks.push(() => this.groups.ready(server, detailed, ends));
     }
     return checks;
   }

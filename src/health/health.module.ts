@@ -6,6 +6,7 @@ import { HealthController } from './health.controller.js';
 import { ProducerHealthIndicator } from './producer.health.js';
 import { ReadinessLog } from './readiness-log.js';
 import { ShutdownState } from './shutdown.state.js';
+import { TopicHealthIndicator } from './topic.health.js';
 
 @Module({
   // ReadinessLog says a change once; terminus would log every failed probe.
@@ -13,6 +14,7 @@ import { ShutdownState } from './shutdown.state.js';
   controllers: [HealthController],
   providers: [
     BrokerHealthIndicator,
+    TopicHealthIndicator,
     ProducerHealthIndicator,
     ConsumerGroupHealthIndicator,
     ShutdownState,

@@ -150,6 +150,12 @@ export class GroupConsumerServer
       // Why: stop() waits for the fetch in flight; a shorter long-poll makes
       // graceful shutdown ~1 s instead of kafkajs' default 5 s.
       maxWaitTimeInMs: 1_000,
+      // Why: kafkajs' default backoff grows to 30 s, so after a leader
+      // election or a broker's return the consumer could wait seconds more
+      // before its next fetch, and restart after ~10 s when its retries run
+      // out. Capped at 2 s, it resumes within ~2 s of the partition being
+      // readable again; the retries still end in a restart, not a busy loop.
+      retry: CONSUMER_RETRY,
     });
     this.consumer = consumer;
     this.watch(consumer);
@@ -419,6 +425,11 @@ export class GroupConsumerServer
   }
 }
 
+const CONSUMER_RETRY = {
+  initialRetryTime: 300,
+  maxRetryTime: 2_000,
+  retries: 10,
+};
 const FIRST_RESTART_DELAY_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 60_000;
 

@@ -11,7 +11,8 @@ const UNKNOWN_OUTCOME =
 const WHY: Record<Exclude<KafkaErrorCause, 'too_large'>, string> = {
   timeout:
     'Kafka broker unreachable or too slow: no acknowledgement within PRODUCE_TIMEOUT_MS',
-  unreachable: 'Kafka broker unreachable',
+  unreachable:
+    'Kafka broker unreachable (a broker leading a partition of the topic does not answer)',
   not_authenticated:
     "Kafka refused this service's credentials (KAFKA_SASL_USERNAME and its password)",
   tls: 'the TLS connection to Kafka failed (certificate not trusted, or KAFKA_SSL does not match the listener)',

@@ -96,10 +96,24 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
     const killedAt = Date.now();
     sigkillNode(killedPort);
     const ackedAtKill = load.acknowledged;
+    // The cluster's own part of the outage: until partition 0 has a new leader.
+    const elected = waitFor(
+      async () => {
+        const m = await raw.fetchTopicMetadata({ topics: [scenario.topic] });
+        const leader = m.topics[0]?.partitions.find(
+          (p) => p.partitionId === 0,
+        )?.leader;
+        return leader !== undefined && leader >= 0 && leader !== leaderId
+          ? Date.now() - killedAt
+          : undefined;
+      },
+      { timeoutMs: 60_000, what: 'a new leader of partition 0' },
+    );
     await waitFor(() => load.acknowledged >= ackedAtKill + 100, {
       timeoutMs: 60_000,
       what: '100 more acknowledged requests after the kill',
     });
+    const electedMs = await elected;
     const restartedAt = Date.now();
     await cluster.start(); // starts only the node that is not running
     const startMs = Date.now() - restartedAt;
@@ -126,6 +140,7 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
     );
     console.log(
       `leader kill (node ${leaderId}, port ${killedPort}) at +${killedAt - attempts[0].startedAt} ms:\n${formatReport(report)}\n` +
+        `  new leader of partition 0 elected ${electedMs} ms after the kill (the cluster's broker session timeout)\n` +
         `  produce error window ${load.errorWindowMs()} ms (${load.failures().length} non-2xx: ${[...new Set(load.failures().map((f) => f.status))].join(',')}), ` +
         `consume stall realtime ${stalls[0]} ms / analytics ${stalls[1]} ms, killed node restarted in ${startMs} ms`,
     );
@@ -153,8 +168,18 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
       () => load.failures().find((f) => f.startedAt > downAt + 1_000),
       { timeoutMs: 30_000, what: 'a failed produce after both kills' },
     );
-    const ready = await replica.get('/health/ready');
-    await waitFor(() => load.failures().length >= 40, { timeoutMs: 30_000 });
+    // Readiness through the outage, sampled on every poll: it must turn 503
+    // and stay there (no flapping), naming the partitions without a leader.
+    const readiness: { status: number; body: unknown }[] = [];
+    await waitFor(
+      async () => {
+        readiness.push(await replica.get('/health/ready'));
+        return load.failures().length >= 40 && readiness.length >= 10;
+      },
+      { timeoutMs: 30_000, what: '40 failed produce requests' },
+    );
+    const firstDown = readiness.findIndex((r) => r.status === 503);
+    const ready = readiness[readiness.length - 1];
     const answersDuringOutage = load.attempts.filter(
       (a) => a.startedAt > downAt + 1_000,
     );
@@ -177,7 +202,7 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
     console.log(
       `below min ISR (2 of 3 nodes down ${restartedAt - downAt} ms):\n${formatReport(report)}\n` +
         `  503 after ${failed.answeredAt - failed.startedAt} ms: ${JSON.stringify(failed.body)}\n` +
-        `  readiness during the outage ${ready.status} ${JSON.stringify(ready.body)}\n` +
+        `  readiness during the outage: ${readiness.map((r) => r.status).join(' ')}; last ${JSON.stringify(ready.body)}\n` +
         `  produce error window ${load.errorWindowMs()} ms, first 201 ${firstAckAfter.answeredAt - restartedAt} ms after the restart began`,
     );
 
@@ -189,6 +214,11 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
       expect(a.status).not.toBe(500);
       expect(a.answeredAt - a.startedAt).toBeLessThan(TIMEOUT_MS + 2_000);
     }
+    expect(firstDown).toBeGreaterThanOrEqual(0);
+    expect(readiness.slice(firstDown).map((r) => r.status)).not.toContain(200);
+    expect(JSON.stringify(ready.body)).toMatch(
+      /"kafka-topic":\{[^}]*"status":"down"/,
+    );
     expect(replica.alive).toBe(true);
     expectNoLoss(report, Object.values(scenario.groupIds));
   });
