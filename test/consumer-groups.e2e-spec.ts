@@ -243,6 +243,79 @@ describe('realtime and analytics consumer groups (real broker)', () => {
     }
   });
 
+  it('a failure in the middle of a fetched batch dead-letters only that record and commits past it', async () => {
+    const topic = uniqueName('midbatch');
+    const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
+    const journal = join(dir, `${topic}.jsonl`);
+    FlakyRealtimeService.attempts.clear();
+    await admin.createTopic(topic, P);
+    // A backlog written before the service starts: each group fetches the
+    // ten records of partition 0 as one batch; the fifth one fails.
+    const producer = admin.kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 10 }, (_, i) => ({
+        partition: 0,
+        value: JSON.stringify({
+          id: `mid-${i}`,
+          partition: 0,
+          sequence: i,
+          producedAt: new Date().toISOString(),
+          payload: { fail: i === 4 },
+        }),
+      })),
+    });
+    await producer.disconnect();
+    const app = await TestApp.start({
+      env: envFor(topic, realtime, analytics, {
+        CONSUMER_MAX_RETRIES: '1',
+        CONSUMER_JOURNAL_FILE: journal,
+      }),
+      override: (builder) =>
+        builder
+          .overrideProvider(RealtimeService)
+          .useClass(FlakyRealtimeService),
+    });
+    try {
+      await waitFor(() => admin.caughtUp(realtime, topic), {
+        what: 'realtime committed past the failing record',
+      });
+      await waitFor(() => admin.caughtUp(analytics, topic), {
+        what: 'analytics committed everything',
+      });
+      expect((await admin.committedOffsets(realtime, topic))[0]).toBe(10);
+
+      const handled = readJournal(journal).filter((l) => l.group === realtime);
+      expect(handled.map((l) => l.offset)).toEqual([
+        '0',
+        '1',
+        '2',
+        '3',
+        '5',
+        '6',
+        '7',
+        '8',
+        '9',
+      ]);
+      expect(idsOf(readJournal(journal), analytics)).toHaveLength(10);
+      const dead = await admin.readRecords(`${topic}.${realtime}.dlq`, 1);
+      expect(dead.map((d) => d.headers['x-origin-offset'])).toEqual(['4']);
+      expect(dead[0].headers['x-attempts']).toBe('2');
+      expect(FlakyRealtimeService.attempts.get('mid-4')).toBe(2);
+      expect(FlakyRealtimeService.attempts.get('mid-5')).toBe(1);
+      const [rt] = (await app.get<ConsumersView>('/consumers')).body.groups;
+      expect([rt.processed, rt.retried, rt.deadLettered]).toEqual([9, 1, 1]);
+    } finally {
+      await app.close();
+      await admin.deleteTopics([
+        topic,
+        `${topic}.${realtime}.dlq`,
+        `${topic}.${analytics}.dlq`,
+      ]);
+    }
+  });
+
   it('dead-letters a malformed record at once, in both groups, and keeps the partition flowing', async () => {
     const topic = uniqueName('malformed');
     const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];

@@ -4,7 +4,7 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { parseAllDocuments } from 'yaml';
 import { loadConfiguration } from '../src/config/configuration.js';
 import { GroupConsumerRegistry } from '../src/kafka/group-consumer.registry.js';
-import type { KafkaAdminService } from '../src/kafka/kafka-admin.service.js';
+import type { KafkaAdmin } from '../src/kafka/client/kafka-admin.port.js';
 import { HealthController } from '../src/health/health.controller.js';
 import { ConsumerLagCollector } from '../src/metrics/consumer-lag.collector.js';
 import { MetricsController } from '../src/metrics/metrics.controller.js';
@@ -45,7 +45,7 @@ async function exposedMetricNames(): Promise<Set<string>> {
   new ConsumerLagCollector(
     metrics,
     new GroupConsumerRegistry(),
-    {} as KafkaAdminService,
+    {} as KafkaAdmin,
     loadConfiguration({}).kafka,
     loadConfiguration({}).consumers,
     loadConfiguration({}).metrics,

@@ -1,11 +1,37 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { buildAppIfStale, ReplicaProcess } from './support/replica-process.js';
+import {
+  buildAppIfStale,
+  type JournalEntry,
+  ReplicaProcess,
+} from './support/replica-process.js';
 import { TestAdmin } from './support/test-admin.js';
 import { uniqueName } from './support/unique.js';
 import { waitFor } from './support/wait-for.js';
+
+/**
+ * A group's commits on each of 3 partitions are exactly what it journaled:
+ * everything handled is committed, and nothing is committed that it did not
+ * handle (no gaps below the commit).
+ */
+function expectCommittedExactlyHandled(
+  handled: JournalEntry[],
+  committed: Record<number, number>,
+): void {
+  for (let partition = 0; partition < 3; partition++) {
+    const offsets = handled
+      .filter((l) => l.partition === partition)
+      .map((l) => Number(l.offset));
+    expect(Math.max(-1, ...offsets) + 1).toBe(
+      Math.max(0, committed[partition]),
+    );
+    expect(offsets).toEqual(
+      Array.from({ length: offsets.length }, (_, i) => i),
+    );
+  }
+}
 
 /** Real `node dist/main.js` processes: signals, exit codes and stdout are the point here. */
 describe('a replica process (real broker)', () => {
@@ -98,25 +124,88 @@ describe('a replica process (real broker)', () => {
         const committed = await admin.committedOffsets(group, topic);
         const handled = lines.filter((l) => l.group === group);
         expect(handled.length).toBeGreaterThan(0);
-        for (let partition = 0; partition < 3; partition++) {
-          const offsets = handled
-            .filter((l) => l.partition === partition)
-            .map((l) => Number(l.offset));
-          // Everything it handled is committed ...
-          expect(Math.max(-1, ...offsets) + 1).toBe(
-            Math.max(0, committed[partition]),
-          );
-          // ... and nothing is committed that it did not handle (no gaps below the commit).
-          expect(offsets).toEqual(
-            Array.from({ length: offsets.length }, (_, i) => i),
-          );
-        }
+        expectCommittedExactlyHandled(handled, committed);
       }
       expect(replica.logs()).toMatch(/left group/);
     } finally {
       producing = false;
       await production.catch(() => undefined);
       await producer.disconnect();
+      await admin.deleteTopics([
+        topic,
+        `${topic}.${realtime}.dlq`,
+        `${topic}.${analytics}.dlq`,
+      ]);
+    }
+  });
+
+  it('on SIGTERM in the middle of a large fetched batch: stops between records and commits exactly what it journaled', async () => {
+    const topic = uniqueName('midbatch');
+    const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
+    const perPartition = 20_000;
+    await admin.createTopic(topic, 3);
+    // A backlog written first: each fetch hands over a batch of thousands of records.
+    const producer = admin.kafka.producer();
+    await producer.connect();
+    for (let from = 0; from < perPartition; from += 2_000) {
+      await producer.send({
+        topic,
+        messages: Array.from({ length: 3 * 2_000 }, (_, i) => {
+          const partition = i % 3;
+          const sequence = from + Math.floor(i / 3);
+          return {
+            partition,
+            value: JSON.stringify({
+              id: `${partition}-${sequence}`,
+              partition,
+              sequence,
+              producedAt: new Date().toISOString(),
+              payload: null,
+            }),
+          };
+        }),
+      });
+    }
+    await producer.disconnect();
+    const replica = await ReplicaProcess.start({
+      name: uniqueName('midbatch'),
+      dir,
+      env: {
+        APP_ROLES: 'realtime,analytics',
+        KAFKA_BROKERS: brokers.join(','),
+        KAFKA_TOPIC: topic,
+        REALTIME_GROUP_ID: realtime,
+        ANALYTICS_GROUP_ID: analytics,
+        SHUTDOWN_TIMEOUT_MS: '10000',
+        SHUTDOWN_READINESS_DELAY_MS: '0',
+      },
+    });
+    try {
+      // SIGTERM as soon as records are being handled (a cheap size check:
+      // parsing the growing journal on every poll would let it drain first).
+      await waitFor(
+        () =>
+          existsSync(replica.journalFile) &&
+          statSync(replica.journalFile).size > 0,
+        { intervalMs: 5, what: 'the backlog flowing' },
+      );
+      const { code, signal, elapsedMs } = await replica.stop('SIGTERM');
+      expect(code === 0 || signal === 'SIGTERM').toBe(true);
+
+      const lines = replica.journal();
+      const summary: string[] = [];
+      for (const group of [realtime, analytics]) {
+        const committed = await admin.committedOffsets(group, topic);
+        const handled = lines.filter((l) => l.group === group);
+        // Stopped inside the backlog, not after it.
+        expect(handled.length).toBeLessThan(3 * perPartition);
+        expectCommittedExactlyHandled(handled, committed);
+        summary.push(`${group}: ${handled.length} handled and committed`);
+      }
+      console.log(
+        `SIGTERM mid-batch → exit in ${elapsedMs} ms; ${summary.join('; ')} (of ${3 * perPartition})`,
+      );
+    } finally {
       await admin.deleteTopics([
         topic,
         `${topic}.${realtime}.dlq`,

@@ -5,7 +5,8 @@ import type { ConsumerSettings } from '../config/configuration.js';
 import { DeadLetterPublisher } from '../kafka/dead-letter.publisher.js';
 import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
 import { GroupConsumerServer } from '../kafka/group-consumer.server.js';
-import { KAFKA_CLIENT } from '../kafka/kafka.constants.js';
+import type { GroupConsumerFactory } from '../kafka/client/group-consumer.port.js';
+import { GROUP_CONSUMER_FACTORY } from '../kafka/kafka.constants.js';
 import { TopicService } from '../kafka/topic.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { decodeDemoMessage } from '../messages/demo-message.js';
@@ -25,7 +26,7 @@ export function groupConsumerProvider(
   return {
     provide: spec.provide,
     inject: [
-      KAFKA_CLIENT,
+      GROUP_CONSUMER_FACTORY,
       consumersConfig.KEY,
       appConfig.KEY,
       TopicService,
@@ -35,7 +36,7 @@ export function groupConsumerProvider(
       MetricsService,
     ],
     useFactory: (
-      kafka: ConstructorParameters<typeof GroupConsumerServer>[0],
+      consumerFactory: GroupConsumerFactory,
       consumers: ConfigType<typeof consumersConfig>,
       app: ConfigType<typeof appConfig>,
       topics: TopicService,
@@ -46,7 +47,7 @@ export function groupConsumerProvider(
     ) => {
       const groupId = spec.groupId(consumers);
       const server = new GroupConsumerServer(
-        kafka,
+        consumerFactory,
         {
           ...consumers,
           name: spec.name,

@@ -15,9 +15,9 @@ import {
 } from '../config/config.namespaces.js';
 import {
   type GroupView,
-  KafkaAdminService,
+  KafkaAdmin,
   type PartitionOffsets,
-} from '../kafka/kafka-admin.service.js';
+} from '../kafka/client/kafka-admin.port.js';
 import { errorMessage } from '../kafka/kafka.errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type {
@@ -63,7 +63,7 @@ export class ClusterViewService implements OnModuleDestroy {
   private readonly slots = new Map<string, Map<string, number>>();
 
   constructor(
-    private readonly admin: KafkaAdminService,
+    private readonly admin: KafkaAdmin,
     private readonly metrics: MetricsService,
     @Inject(kafkaConfig.KEY)
     private readonly kafka: ConfigType<typeof kafkaConfig>,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { healthConfig, kafkaConfig } from '../config/config.namespaces.js';
-import { KafkaAdminService } from '../kafka/kafka-admin.service.js';
+import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
 import { errorMessage } from '../kafka/kafka.errors.js';
 
 /** The broker answers a metadata request on the shared admin connection, within a bound. */
@@ -10,7 +10,7 @@ import { errorMessage } from '../kafka/kafka.errors.js';
 export class BrokerHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly admin: KafkaAdminService,
+    private readonly admin: KafkaAdmin,
     @Inject(healthConfig.KEY)
     private readonly health: ConfigType<typeof healthConfig>,
     @Inject(kafkaConfig.KEY)

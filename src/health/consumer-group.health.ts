@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { healthConfig } from '../config/config.namespaces.js';
-import { KafkaAdminService } from '../kafka/kafka-admin.service.js';
+import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
 import type { GroupConsumerServer } from '../kafka/group-consumer.server.js';
 import type { GroupConsumerState } from '../kafka/group-consumer.state.js';
 import type { TopicEnds } from './topic.health.js';
@@ -22,7 +22,7 @@ import type { TopicEnds } from './topic.health.js';
 export class ConsumerGroupHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly admin: KafkaAdminService,
+    private readonly admin: KafkaAdmin,
     @Inject(healthConfig.KEY)
     private readonly health: ConfigType<typeof healthConfig>,
   ) {}

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { healthConfig } from '../config/config.namespaces.js';
-import { KafkaProducerService } from '../kafka/kafka-producer.service.js';
+import { KafkaProducer } from '../kafka/client/kafka-producer.port.js';
 import { errorMessage, withTimeout } from '../kafka/kafka.errors.js';
 
 /** The producer is connected; if not (e.g. after a broker outage) it tries to reconnect, bounded. */
@@ -10,7 +10,7 @@ import { errorMessage, withTimeout } from '../kafka/kafka.errors.js';
 export class ProducerHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly producer: KafkaProducerService,
+    private readonly producer: KafkaProducer,
     @Inject(healthConfig.KEY)
     private readonly health: ConfigType<typeof healthConfig>,
   ) {}

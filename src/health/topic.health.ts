@@ -3,9 +3,9 @@ import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { healthConfig, kafkaConfig } from '../config/config.namespaces.js';
 import {
-  KafkaAdminService,
+  KafkaAdmin,
   type PartitionOffsets,
-} from '../kafka/kafka-admin.service.js';
+} from '../kafka/client/kafka-admin.port.js';
 import { errorMessage } from '../kafka/kafka.errors.js';
 
 /** The topic's end offsets, read once per health check and shared by the checks that need them. */
@@ -23,7 +23,7 @@ export type TopicEnds = () => Promise<PartitionOffsets[]>;
 export class TopicHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly admin: KafkaAdminService,
+    private readonly admin: KafkaAdmin,
     @Inject(healthConfig.KEY)
     private readonly health: ConfigType<typeof healthConfig>,
     @Inject(kafkaConfig.KEY)

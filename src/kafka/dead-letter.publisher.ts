@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord } from './client/group-consumer.port.js';
 import { DLQ_HEADERS, deadLetterTopicName } from './kafka.constants.js';
 import { errorMessage } from './kafka.errors.js';
-import { KafkaProducerService } from './kafka-producer.service.js';
+import { KafkaProducer } from './client/kafka-producer.port.js';
 import type { GroupMessageMeta } from './group-message.context.js';
 import { TopicService } from './topic.service.js';
 
@@ -19,7 +19,7 @@ export class DeadLetterPublisher {
   private readonly ensured = new Set<string>();
 
   constructor(
-    private readonly producer: KafkaProducerService,
+    private readonly producer: KafkaProducer,
     private readonly topics: TopicService,
   ) {}
 
@@ -36,7 +36,7 @@ export class DeadLetterPublisher {
   async publish(
     groupId: string,
     meta: GroupMessageMeta,
-    message: KafkaMessage,
+    record: ConsumedRecord,
     error: unknown,
     attempts: number,
   ): Promise<void> {
@@ -44,8 +44,8 @@ export class DeadLetterPublisher {
     const reason = errorMessage(error);
     await this.producer.send(dlq, [
       {
-        key: message.key?.toString() ?? null,
-        value: message.value ?? '',
+        key: record.key?.toString() ?? null,
+        value: record.value ?? '',
         headers: {
           ...meta.headers,
           [DLQ_HEADERS.topic]: meta.topic,

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import type { GroupConsumerServer } from './group-consumer.server.js';
 
 /**
@@ -7,7 +7,7 @@ import type { GroupConsumerServer } from './group-consumer.server.js';
  * indicators read their state from here.
  */
 @Injectable()
-export class GroupConsumerRegistry {
+export class GroupConsumerRegistry implements BeforeApplicationShutdown {
   private readonly servers = new Map<string, GroupConsumerServer>();
 
   register(server: GroupConsumerServer): void {
@@ -20,5 +20,17 @@ export class GroupConsumerRegistry {
 
   get(name: string): GroupConsumerServer | undefined {
     return this.servers.get(name);
+  }
+
+  /**
+   * Why: Nest closes microservices only after every shutdown hook and the
+   * HTTP server; a consumer would keep taking new records meanwhile. The drain
+   * starts at the first hook instead (Nest's own close() later awaits the
+   * same drain), so a stopping replica hands its partitions over sooner.
+   */
+  beforeApplicationShutdown(): void {
+    for (const server of this.servers.values()) {
+      void server.close();
+    }
   }
 }

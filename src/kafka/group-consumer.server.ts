@@ -1,20 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
-import type {
-  Consumer,
-  EachMessagePayload,
-  Kafka,
-  KafkaMessage,
-} from 'kafkajs';
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { ConsumerSettings } from '../config/configuration.js';
+import type {
+  GroupConsumerFactory,
+  GroupConsumerPort,
+  RecordBatch,
+} from './client/group-consumer.port.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GROUP_MESSAGE_PATTERN } from './kafka.constants.js';
-import {
-  errorMessage,
-  kafkaErrorCause,
-  MalformedMessageError,
-} from './kafka.errors.js';
+import { errorMessage, kafkaErrorCause } from './kafka.errors.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
 import { GroupConsumerState } from './group-consumer.state.js';
 import { OffsetCommitter } from './offset-committer.js';
@@ -22,6 +17,7 @@ import {
   GroupMessageContext,
   type GroupMessageMeta,
 } from './group-message.context.js';
+import { RecordPipeline } from './record-pipeline.js';
 
 /** The consumer settings (validated env) this server uses, as they are. */
 type ConsumerTuning = Pick<
@@ -69,16 +65,15 @@ export class GroupConsumerServer
 {
   protected override readonly logger: Logger;
   readonly state: GroupConsumerState;
-  private consumer: Consumer | null = null;
+  private consumer: GroupConsumerPort | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartDelayMs = FIRST_RESTART_DELAY_MS;
+  private readonly pipeline: RecordPipeline;
   private readonly committer = new OffsetCommitter({
     commit: async (offsets) => {
-      await this.consumer?.commitOffsets(
-        offsets.map((o) => ({ topic: this.options.topic, ...o })),
-      );
+      await this.consumer?.commit(this.options.topic, offsets);
     },
     committed: (offsets, seconds) => this.state.committed(offsets, seconds),
     failed: (offsets, error, seconds) => {
@@ -90,7 +85,7 @@ export class GroupConsumerServer
   });
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly consumers: GroupConsumerFactory,
     private readonly options: GroupConsumerOptions,
     private readonly deadLetters: DeadLetterPublisher,
   ) {
@@ -103,6 +98,40 @@ export class GroupConsumerServer
       options.topic,
       options.observer,
     );
+    this.pipeline = new RecordPipeline({
+      groupId: options.groupId,
+      maxRetries: options.maxRetries,
+      retryBackoffMs: options.retryBackoffMs,
+      decode: options.decode,
+      handle: (payload, meta) => this.handle(payload, meta),
+      deadLetter: (meta, record, error, attempts) =>
+        this.deadLetters.publish(
+          options.groupId,
+          meta,
+          record,
+          error,
+          attempts,
+        ),
+      onHandled: (meta, payload) => {
+        try {
+          options.onProcessed?.(meta, payload);
+        } catch (error) {
+          // Not the record's fault (a journal that cannot be written): no dead
+          // letter, no commit; the record is read again, and readiness says why.
+          this.state.failing(
+            `cannot finish records after handling them: ${errorMessage(error)}`,
+          );
+          throw error;
+        }
+      },
+      onRetry: (meta, error) => {
+        this.state.recordRetry();
+        this.logger.warn(
+          `${meta.topic}[${meta.partition}]@${meta.offset} failed (attempt ${meta.attempt}/${options.maxRetries + 1}): ${errorMessage(error)}`,
+        );
+      },
+      draining: () => this.state.draining,
+    });
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -120,6 +149,7 @@ export class GroupConsumerServer
     );
   }
 
+  /** The client port this server runs on. */
   unwrap<T>(): T {
     if (!this.consumer) {
       throw new Error('Consumer not started: call listen() first');
@@ -142,81 +172,59 @@ export class GroupConsumerServer
   private async start(): Promise<void> {
     const { groupId, topic, fromBeginning } = this.options;
     await this.deadLetters.ensureTopic(topic, groupId);
-    const consumer = this.kafka.consumer({
+    const consumer = this.consumers({
       groupId,
-      sessionTimeout: this.options.sessionTimeoutMs,
-      heartbeatInterval: this.options.heartbeatIntervalMs,
-      rebalanceTimeout: this.options.rebalanceTimeoutMs,
-      // Why: stop() waits for the fetch in flight; a shorter long-poll makes
-      // graceful shutdown ~1 s instead of kafkajs' default 5 s.
-      maxWaitTimeInMs: 1_000,
-      // Why: kafkajs' default backoff grows to 30 s, so after a leader
-      // election or a broker's return the consumer could wait seconds more
-      // before its next fetch, and restart after ~10 s when its retries run
-      // out. Capped at 2 s, it resumes within ~2 s of the partition being
-      // readable again; the retries still end in a restart, not a busy loop.
-      retry: CONSUMER_RETRY,
+      sessionTimeoutMs: this.options.sessionTimeoutMs,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
     });
     this.consumer = consumer;
-    this.watch(consumer);
-    await consumer.connect();
-    // fromBeginning only applies to partitions the group has never committed.
-    await consumer.subscribe({ topic, fromBeginning });
-    await consumer.run({
-      // Why: commits are ours, after the handler; kafkajs must never commit ahead.
-      autoCommit: false,
-      partitionsConsumedConcurrently: Math.max(
-        1,
-        this.options.partitionsConcurrently(),
-      ),
-      eachMessage: (payload) => this.track(this.handleRecord(payload)),
-    });
+    await consumer.run(
+      {
+        topic,
+        // fromBeginning only applies to partitions the group has never committed.
+        fromBeginning,
+        concurrency: this.options.partitionsConcurrently(),
+        eachBatch: (batch) => this.track(this.handleBatch(batch)),
+      },
+      {
+        joined: (memberId, isLeader, partitions) => {
+          this.restartDelayMs = FIRST_RESTART_DELAY_MS;
+          this.state.joined(memberId, isLeader, partitions);
+          this.committer.retainOnly(this.state.assignedPartitions);
+          this.logger.log(
+            `joined group ${groupId} as ${memberId}${isLeader ? ' (leader)' : ''}, partitions [${this.state.assignedPartitions.join(',')}]`,
+          );
+        },
+        heartbeat: (generationId) => {
+          this.state.lastHeartbeatAt = new Date();
+          this.state.generationId = generationId;
+        },
+        rebalancing: () => {
+          this.state.rebalancing();
+          // Commit what was handled while the partitions are still ours.
+          void this.committer.flush();
+        },
+        crashed: (error, willRestart) => this.crashed(error, willRestart),
+      },
+    );
   }
 
-  private watch(consumer: Consumer): void {
-    const { events } = consumer;
-    consumer.on(events.GROUP_JOIN, ({ payload }) => {
-      this.restartDelayMs = FIRST_RESTART_DELAY_MS;
-      const partitions = payload.memberAssignment[this.options.topic] ?? [];
-      this.state.joined(payload.memberId, payload.isLeader, partitions);
-      this.committer.retainOnly(this.state.assignedPartitions);
-      this.logger.log(
-        `joined group ${payload.groupId} as ${payload.memberId}${payload.isLeader ? ' (leader)' : ''}, partitions [${this.state.assignedPartitions.join(',')}]`,
-      );
-    });
-    // The high watermark of every fetched batch: lag for /metrics without an admin call.
-    consumer.on(events.START_BATCH_PROCESS, ({ payload }) =>
-      this.state.fetched(payload.partition, payload.highWatermark),
+  private crashed(error: unknown, willRestart: boolean): void {
+    const refusal = accessRefusal(error, this.options);
+    if (refusal && !willRestart) {
+      // Permissions are fixed by an operator, not by a process restart:
+      // readiness says what to grant, liveness stays up, and the consumer
+      // tries again after a growing delay (no crash loop, no tight loop).
+      const delayMs = this.scheduleRestart();
+      this.state.crashed(`${refusal}; retrying in ${delayMs / 1_000} s`, true);
+      this.logger.error(`${refusal}; retrying in ${delayMs / 1_000} s`);
+      return;
+    }
+    this.state.crashed(errorMessage(error), willRestart);
+    this.logger.error(
+      `consumer crashed (${willRestart ? 'the client restarts it' : 'no restart'}): ${errorMessage(error)}`,
     );
-    consumer.on(events.HEARTBEAT, ({ payload }) => {
-      this.state.lastHeartbeatAt = new Date();
-      this.state.generationId = payload.groupGenerationId;
-    });
-    consumer.on(events.REBALANCING, () => {
-      this.state.rebalancing();
-      // Commit what was handled while the partitions are still ours.
-      void this.committer.flush();
-    });
-    // Why: a crashed kafkajs consumer is otherwise silent (nestjs/nest#11616).
-    consumer.on(events.CRASH, ({ payload }) => {
-      const refusal = accessRefusal(payload.error, this.options);
-      if (refusal && !payload.restart) {
-        // Permissions are fixed by an operator, not by a process restart:
-        // readiness says what to grant, liveness stays up, and the consumer
-        // tries again after a growing delay (no crash loop, no tight loop).
-        const delayMs = this.scheduleRestart();
-        this.state.crashed(
-          `${refusal}; retrying in ${delayMs / 1_000} s`,
-          true,
-        );
-        this.logger.error(`${refusal}; retrying in ${delayMs / 1_000} s`);
-        return;
-      }
-      this.state.crashed(errorMessage(payload.error), payload.restart);
-      this.logger.error(
-        `consumer crashed (${payload.restart ? 'kafkajs restarts it' : 'no restart'}): ${errorMessage(payload.error)}`,
-      );
-    });
   }
 
   /** Restarts the consumer after a delay that doubles up to a minute; returns the delay. */
@@ -254,99 +262,66 @@ export class GroupConsumerServer
     return work.finally(() => this.inFlight.delete(work));
   }
 
-  private async handleRecord(record: EachMessagePayload): Promise<void> {
-    const { topic, partition, message } = record;
-    const heartbeat = () => record.heartbeat();
-    if (this.state.draining) {
-      // Not handled, not committed: the partition's next owner reads it again.
-      return;
-    }
-    const started = performance.now();
-    const meta = this.metaOf(topic, partition, message);
-    // A record that cannot be decoded is dead-lettered at once (0 attempts);
-    // one whose handler keeps failing, after its bounded retries.
-    let payload: unknown;
-    let failure: Error | undefined;
-    try {
-      payload = this.options.decode(message.value);
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(errorMessage(error));
-      meta.attempt = 0;
-    }
-    if (!failure) {
-      const outcome = await this.handleWithRetries(payload, meta, heartbeat);
-      if (outcome === 'abandoned') {
+  /**
+   * One partition's records in order; stops between records when shutdown
+   * begins or the partition is being taken away. Every finished record is
+   * resolved (the client fetches after it) and queued for commit.
+   */
+  private async handleBatch(batch: RecordBatch): Promise<void> {
+    const { partition } = batch;
+    this.state.fetched(partition, batch.highWatermark);
+    const heartbeat = () => batch.heartbeat();
+    let sinceHeartbeat = Date.now();
+    let sinceYield = performance.now();
+    for (const record of batch.records) {
+      if (this.state.draining || !batch.isActive()) {
+        // Not handled, not committed: fetched again, here or by the next owner.
         return;
       }
-      failure = outcome === 'ok' ? undefined : outcome;
-    }
-    if (failure) {
-      await this.deadLetters.publish(
-        this.options.groupId,
-        meta,
-        message,
-        failure,
-        meta.attempt,
-      );
-      this.state.recordDeadLettered((performance.now() - started) / 1_000);
-    } else {
-      try {
-        this.options.onProcessed?.(meta, payload);
-      } catch (error) {
-        // Not the record's fault (a journal that cannot be written): no dead
-        // letter, no commit; the record is read again, and readiness says why.
-        this.state.failing(
-          `cannot finish records after handling them: ${errorMessage(error)}`,
-        );
-        throw error;
+      const started = performance.now();
+      // Why: handlers that finish at once chain the records of a batch (and
+      // of prefetched batches) as microtasks, which would starve timers, I/O
+      // and signals for seconds: probes, /metrics and SIGTERM wait no longer
+      // than YIELD_EVERY_MS.
+      if (started - sinceYield >= YIELD_EVERY_MS) {
+        await new Promise(setImmediate);
+        sinceYield = performance.now();
+        if (this.state.draining || !batch.isActive()) return;
       }
-      this.state.recordProcessed((performance.now() - started) / 1_000);
+      const outcome = await this.pipeline.process(record, heartbeat);
+      const seconds = (performance.now() - started) / 1_000;
+      if (outcome.kind === 'abandoned') {
+        return;
+      }
+      if (outcome.kind === 'handled') {
+        this.state.recordProcessed(seconds);
+      } else {
+        this.state.recordDeadLettered(seconds);
+      }
+      batch.resolve(record.offset);
+      this.commitAfter(partition, record.offset);
+      // A long batch keeps the membership alive (the client throttles it).
+      if (Date.now() - sinceHeartbeat >= this.options.heartbeatIntervalMs) {
+        sinceHeartbeat = Date.now();
+        await heartbeat();
+      }
     }
-    this.commitAfter(partition, message.offset);
   }
 
-  /** Bounded retries with exponential backoff; the last error is returned, not thrown. */
-  private async handleWithRetries(
-    payload: unknown,
-    meta: GroupMessageMeta,
-    heartbeat: () => Promise<void>,
-  ): Promise<'ok' | 'abandoned' | Error> {
+  /** The Nest handler bound to this transport; an errored observable is a failure too. */
+  private async handle(payload: unknown, meta: GroupMessageMeta) {
     const handler = this.getHandlerByPattern(GROUP_MESSAGE_PATTERN);
     if (!handler) {
-      return new Error(
+      throw new Error(
         `no @EventPattern('${GROUP_MESSAGE_PATTERN}') handler for ${this.options.name}`,
       );
     }
-    for (let attempt = 1; ; attempt++) {
-      meta.attempt = attempt;
-      try {
-        const result: unknown = await handler(
-          payload,
-          new GroupMessageContext([meta]),
-        );
-        await lastValueFrom(this.transformToObservable(result), {
-          defaultValue: undefined,
-        });
-        return 'ok';
-      } catch (error) {
-        if (
-          error instanceof MalformedMessageError ||
-          attempt > this.options.maxRetries
-        ) {
-          return error instanceof Error
-            ? error
-            : new Error(errorMessage(error));
-        }
-        if (this.state.draining) {
-          return 'abandoned';
-        }
-        this.state.recordRetry();
-        this.logger.warn(
-          `${meta.topic}[${meta.partition}]@${meta.offset} failed (attempt ${attempt}/${this.options.maxRetries + 1}): ${errorMessage(error)}`,
-        );
-        await sleep(this.options.retryBackoffMs * 2 ** (attempt - 1));
-        await heartbeat();
-      }
+    const result: unknown = await handler(
+      payload,
+      new GroupMessageContext([meta]),
+    );
+    if (isObservable(result)) {
+      await lastValueFrom(result, { defaultValue: undefined });
     }
   }
 
@@ -358,32 +333,6 @@ export class GroupConsumerServer
     }
   }
 
-  private metaOf(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-  ): GroupMessageMeta {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(message.headers ?? {})) {
-      if (value !== undefined) {
-        headers[name] = Array.isArray(value)
-          ? value.map(String).join(',')
-          : value.toString();
-      }
-    }
-    return {
-      groupId: this.options.groupId,
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString() ?? null,
-      headers,
-      timestamp: Number(message.timestamp),
-      sizeBytes: (message.value?.length ?? 0) + (message.key?.length ?? 0),
-      attempt: 1,
-    };
-  }
-
   private async drainAndLeave(): Promise<void> {
     const consumer = this.consumer;
     this.state.draining = true;
@@ -393,7 +342,7 @@ export class GroupConsumerServer
     }
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
     try {
-      consumer.pause([{ topic: this.options.topic }]);
+      consumer.pause(this.options.topic);
     } catch {
       // Not running (crashed or never joined): nothing is fetching anyway.
     }
@@ -405,7 +354,7 @@ export class GroupConsumerServer
     }
     if (this.inFlight.size > 0) {
       this.logger.warn(
-        `${this.inFlight.size} record(s) still in flight at shutdown timeout; they will be redelivered`,
+        `${this.inFlight.size} batch(es) still in flight at shutdown timeout; their unfinished records will be redelivered`,
       );
     }
     // Before disconnect(): kafkajs skips commits once the consumer is stopping.
@@ -425,11 +374,8 @@ export class GroupConsumerServer
   }
 }
 
-const CONSUMER_RETRY = {
-  initialRetryTime: 300,
-  maxRetryTime: 2_000,
-  retries: 10,
-};
+/** Longest run of records handled without letting timers, I/O and signals in. */
+const YIELD_EVERY_MS = 10;
 const FIRST_RESTART_DELAY_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 60_000;
 

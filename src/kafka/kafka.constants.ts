@@ -1,4 +1,6 @@
 export const KAFKA_CLIENT = 'KAFKA:CLIENT';
+/** A GroupConsumerFactory (src/kafka/client): one consumer group member per call. */
+export const GROUP_CONSUMER_FACTORY = 'KAFKA:GROUP_CONSUMER_FACTORY';
 
 /** Pattern under which each group's server dispatches a topic record to its handler. */
 export const GROUP_MESSAGE_PATTERN = 'group.message';

@@ -1,16 +1,13 @@
 import { Global, Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { Kafka } from 'kafkajs';
-import { appConfig, kafkaConfig } from '../config/config.namespaces.js';
+import { kafkaConfig } from '../config/config.namespaces.js';
+import { KafkaAdmin } from './client/kafka-admin.port.js';
+import { KafkaProducer } from './client/kafka-producer.port.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GroupConsumerRegistry } from './group-consumer.registry.js';
-import { KafkaAdminService } from './kafka-admin.service.js';
-import { ConnectionFailures, kafkaLogCreator } from './kafka-logger.js';
-import { kafkaSecurityOptions, secretsOf } from './kafka-security.js';
-import { KafkaProducerService } from './kafka-producer.service.js';
-import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
-import { applyNonNegativeThrottleCheck } from './kafkajs-timeout.fix.js';
-import { KAFKA_CLIENT } from './kafka.constants.js';
+import { kafkajsProviders } from './kafkajs/kafkajs.providers.js';
+import { ConnectionFailures } from './kafkajs/kafkajs-logger.js';
+import { GROUP_CONSUMER_FACTORY, KAFKA_CLIENT } from './kafka.constants.js';
 import {
   ConfigurationMismatchError,
   errorMessage,
@@ -23,44 +20,16 @@ const BOOT_ATTEMPTS = 3;
 @Global()
 @Module({
   providers: [
-    {
-      provide: KAFKA_CLIENT,
-      inject: [kafkaConfig.KEY, appConfig.KEY, ConnectionFailures],
-      useFactory: (
-        config: ConfigType<typeof kafkaConfig>,
-        app: ConfigType<typeof appConfig>,
-        failures: ConnectionFailures,
-      ) => {
-        applyLinearHeaderDecoding();
-        applyNonNegativeThrottleCheck();
-        for (const warning of config.security.warnings) {
-          new Logger('KafkaSecurity').warn(warning);
-        }
-        return new Kafka({
-          clientId: config.clientId,
-          brokers: config.brokers,
-          connectionTimeout: config.connectionTimeoutMs,
-          requestTimeout: config.requestTimeoutMs,
-          ...kafkaSecurityOptions(config.security),
-          logCreator: kafkaLogCreator(
-            app.logFormat,
-            secretsOf(config.security),
-            failures,
-          ),
-        });
-      },
-    },
-    { provide: ConnectionFailures, useValue: new ConnectionFailures() },
-    KafkaAdminService,
-    KafkaProducerService,
+    ...kafkajsProviders,
     TopicService,
     DeadLetterPublisher,
     GroupConsumerRegistry,
   ],
   exports: [
     KAFKA_CLIENT,
-    KafkaAdminService,
-    KafkaProducerService,
+    GROUP_CONSUMER_FACTORY,
+    KafkaAdmin,
+    KafkaProducer,
     TopicService,
     DeadLetterPublisher,
     GroupConsumerRegistry,

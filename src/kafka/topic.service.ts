@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { kafkaConfig } from '../config/config.namespaces.js';
-import { KafkaAdminService } from './kafka-admin.service.js';
+import { KafkaAdmin } from './client/kafka-admin.port.js';
 import { ConfigurationMismatchError } from './kafka.errors.js';
 
 /**
@@ -14,7 +14,7 @@ export class TopicService {
   private count = 0;
 
   constructor(
-    private readonly admin: KafkaAdminService,
+    private readonly admin: KafkaAdmin,
     @Inject(kafkaConfig.KEY)
     private readonly config: ConfigType<typeof kafkaConfig>,
   ) {}
@@ -76,27 +76,16 @@ export class TopicService {
     numPartitions: number,
     replicationFactor = this.config.topicReplicationFactor,
   ): Promise<boolean> {
-    const existing = await this.admin.run('listTopics', (admin) =>
-      admin.listTopics(),
-    );
+    const existing = await this.admin.listTopics();
     if (existing.includes(topic)) {
       return false;
     }
-    return this.admin.run(`createTopics(${topic})`, (admin) =>
-      admin.createTopics({
-        topics: [{ topic, numPartitions, replicationFactor }],
-        waitForLeaders: true,
-      }),
-    );
+    return this.admin.createTopic(topic, numPartitions, replicationFactor);
   }
 
   /** Re-reads the partition count, e.g. after an operator grew the topic. */
   async refresh(): Promise<number> {
-    const { topics } = await this.admin.run(
-      `fetchTopicMetadata(${this.topic})`,
-      (admin) => admin.fetchTopicMetadata({ topics: [this.topic] }),
-    );
-    this.count = topics[0]?.partitions.length ?? 0;
+    this.count = await this.admin.partitionCount(this.topic);
     return this.count;
   }
 }

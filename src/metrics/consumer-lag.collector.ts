@@ -9,9 +9,9 @@ import {
 import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
 import type { GroupConsumerState } from '../kafka/group-consumer.state.js';
 import {
-  KafkaAdminService,
+  KafkaAdmin,
   type PartitionOffsets,
-} from '../kafka/kafka-admin.service.js';
+} from '../kafka/client/kafka-admin.port.js';
 import { errorMessage } from '../kafka/kafka.errors.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -62,7 +62,7 @@ export class ConsumerLagCollector {
   constructor(
     metrics: MetricsService,
     private readonly consumers: GroupConsumerRegistry,
-    private readonly admin: KafkaAdminService,
+    private readonly admin: KafkaAdmin,
     @Inject(kafkaConfig.KEY)
     private readonly kafka: ConfigType<typeof kafkaConfig>,
     @Inject(consumersConfig.KEY)

@@ -1,4 +1,4 @@
-import type { SentPartition } from '../kafka/kafka-producer.service.js';
+import type { SentPartition } from '../kafka/client/kafka-producer.port.js';
 import {
   type PartitionedRecord,
   ProduceCoalescer,

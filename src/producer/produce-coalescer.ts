@@ -2,7 +2,7 @@ import { BrokerUnavailableError } from '../kafka/kafka.errors.js';
 import type {
   OutgoingRecord,
   SentPartition,
-} from '../kafka/kafka-producer.service.js';
+} from '../kafka/client/kafka-producer.port.js';
 
 /** A record of POST /produce: always with an explicit partition. */
 export type PartitionedRecord = OutgoingRecord & { partition: number };

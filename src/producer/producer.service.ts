@@ -8,7 +8,7 @@ import type { ConfigType } from '@nestjs/config';
 import { createHash, randomUUID } from 'node:crypto';
 import { producerConfig } from '../config/config.namespaces.js';
 import { errorMessage, kafkaErrorCause } from '../kafka/kafka.errors.js';
-import { KafkaProducerService } from '../kafka/kafka-producer.service.js';
+import { KafkaProducer } from '../kafka/client/kafka-producer.port.js';
 import { TopicService } from '../kafka/topic.service.js';
 import { encodeDemoMessage } from '../messages/demo-message.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -41,7 +41,7 @@ export class ProducerService {
   private readonly coalescer: ProduceCoalescer;
 
   constructor(
-    producer: KafkaProducerService,
+    producer: KafkaProducer,
     private readonly topics: TopicService,
     private readonly metrics: MetricsService,
     @Inject(producerConfig.KEY)

@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 const run = promisify(execFile);
 import { REPO_ROOT } from './repo-root.js';
-import { applyNonNegativeThrottleCheck } from '../../src/kafka/kafkajs-timeout.fix.js';
+import { applyNonNegativeThrottleCheck } from '../../src/kafka/kafkajs/kafkajs-timeout.fix.js';
 
 // The test's own kafkajs clients get the same Node 24 fix as the service's.
 applyNonNegativeThrottleCheck();

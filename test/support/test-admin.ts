@@ -1,6 +1,6 @@
 import { type Admin, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { uniqueName } from './unique.js';
-import { applyNonNegativeThrottleCheck } from '../../src/kafka/kafkajs-timeout.fix.js';
+import { applyNonNegativeThrottleCheck } from '../../src/kafka/kafkajs/kafkajs-timeout.fix.js';
 
 // The test's own kafkajs clients get the same Node 24 fix as the service's.
 applyNonNegativeThrottleCheck();

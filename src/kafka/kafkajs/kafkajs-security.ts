@@ -1,5 +1,5 @@
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
-import type { KafkaSecuritySettings } from '../config/kafka-security.config.js';
+import type { KafkaSecuritySettings } from '../../config/kafka-security.config.js';
 
 /** kafkajs' `ssl` and `sasl` options from the validated settings. */
 export function kafkaSecurityOptions(

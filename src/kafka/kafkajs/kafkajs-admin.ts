@@ -6,32 +6,16 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { type Admin, AssignerProtocol, type Kafka } from 'kafkajs';
-import { kafkaConfig } from '../config/config.namespaces.js';
-import { KAFKA_CLIENT } from './kafka.constants.js';
-import { withTimeout } from './kafka.errors.js';
+import { kafkaConfig } from '../../config/config.namespaces.js';
+import { KAFKA_CLIENT } from '../kafka.constants.js';
+import { withTimeout } from '../kafka.errors.js';
+import {
+  type ClusterView,
+  type GroupView,
+  KafkaAdmin,
+  type PartitionOffsets,
+} from '../client/kafka-admin.port.js';
 import { LazyConnection } from './lazy-connection.js';
-
-/** One member of a consumer group as Kafka describes it, assignment decoded. */
-export interface GroupMemberView {
-  memberId: string;
-  clientId: string;
-  clientHost: string;
-  /** Partitions of `topic` assigned to this member, ascending. */
-  partitions: number[];
-}
-
-export interface GroupView {
-  groupId: string;
-  /** Kafka's group state: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
-  state: string;
-  members: GroupMemberView[];
-}
-
-export interface PartitionOffsets {
-  partition: number;
-  low: string;
-  high: string;
-}
 
 /**
  * One long-lived admin connection for the whole process: topic provisioning,
@@ -40,8 +24,8 @@ export interface PartitionOffsets {
  * Every call is bounded; after a failure the connection is rebuilt lazily.
  */
 @Injectable()
-export class KafkaAdminService implements OnApplicationShutdown {
-  private readonly logger = new Logger(KafkaAdminService.name);
+export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
+  private readonly logger = new Logger(KafkajsAdmin.name);
   private readonly admin: LazyConnection<Admin>;
 
   constructor(
@@ -49,6 +33,7 @@ export class KafkaAdminService implements OnApplicationShutdown {
     @Inject(kafkaConfig.KEY)
     private readonly config: ConfigType<typeof kafkaConfig>,
   ) {
+    super();
     // A short retry budget: callers want a quick yes/no, and run again anyway.
     this.admin = new LazyConnection(
       kafka.admin({ retry: { retries: 1, initialRetryTime: 100 } }),
@@ -56,7 +41,7 @@ export class KafkaAdminService implements OnApplicationShutdown {
   }
 
   /** Runs `fn` on the connected admin, bounded by `timeoutMs`. */
-  async run<T>(
+  private async run<T>(
     what: string,
     fn: (admin: Admin) => Promise<T>,
     timeoutMs = this.config.requestTimeoutMs,
@@ -73,12 +58,51 @@ export class KafkaAdminService implements OnApplicationShutdown {
     }
   }
 
-  async describeCluster(timeoutMs?: number) {
-    return this.run(
+  async describeCluster(timeoutMs?: number): Promise<ClusterView> {
+    const { clusterId, controller, brokers } = await this.run(
       'describeCluster',
       (admin) => admin.describeCluster(),
       timeoutMs,
     );
+    return {
+      clusterId,
+      controller,
+      brokers: brokers.map(({ nodeId, host, port }) => ({
+        nodeId,
+        host,
+        port,
+      })),
+    };
+  }
+
+  async listTopics(timeoutMs?: number): Promise<string[]> {
+    return this.run('listTopics', (admin) => admin.listTopics(), timeoutMs);
+  }
+
+  async createTopic(
+    topic: string,
+    numPartitions: number,
+    replicationFactor: number,
+    timeoutMs?: number,
+  ): Promise<boolean> {
+    return this.run(
+      `createTopics(${topic})`,
+      (admin) =>
+        admin.createTopics({
+          topics: [{ topic, numPartitions, replicationFactor }],
+          waitForLeaders: true,
+        }),
+      timeoutMs,
+    );
+  }
+
+  async partitionCount(topic: string, timeoutMs?: number): Promise<number> {
+    const { topics } = await this.run(
+      `fetchTopicMetadata(${topic})`,
+      (admin) => admin.fetchTopicMetadata({ topics: [topic] }),
+      timeoutMs,
+    );
+    return topics[0]?.partitions.length ?? 0;
   }
 
   async topicOffsets(

@@ -12,29 +12,20 @@ import {
   type Producer,
   type RecordMetadata,
 } from 'kafkajs';
-import { producerConfig } from '../config/config.namespaces.js';
-import { KAFKA_CLIENT } from './kafka.constants.js';
-import { ConnectionFailures } from './kafka-logger.js';
+import { producerConfig } from '../../config/config.namespaces.js';
+import { KAFKA_CLIENT } from '../kafka.constants.js';
+import { ConnectionFailures } from './kafkajs-logger.js';
 import {
   BrokerUnavailableError,
   sendRetryCause,
   withTimeout,
-} from './kafka.errors.js';
+} from '../kafka.errors.js';
+import {
+  KafkaProducer,
+  type OutgoingRecord,
+  type SentPartition,
+} from '../client/kafka-producer.port.js';
 import { LazyConnection } from './lazy-connection.js';
-
-/** Where a send put one partition's records: the offset of the first of them. */
-export interface SentPartition {
-  partition: number;
-  /** int64 as a string; '-1' when the broker did not say. */
-  baseOffset: string;
-}
-
-export interface OutgoingRecord {
-  partition?: number;
-  key?: string | null;
-  value: string | Buffer;
-  headers?: Record<string, string>;
-}
 
 /**
  * The process' one producer (HTTP /produce and the dead-letter path share it).
@@ -53,8 +44,11 @@ export interface OutgoingRecord {
  * retries (its records are the unknown outcome) and is then closed.
  */
 @Injectable()
-export class KafkaProducerService implements OnApplicationShutdown {
-  private readonly logger = new Logger(KafkaProducerService.name);
+export class KafkajsProducer
+  extends KafkaProducer
+  implements OnApplicationShutdown
+{
+  private readonly logger = new Logger(KafkajsProducer.name);
   private session: ProducerSession;
   private readonly retired = new Set<ProducerSession>();
   private sessions = 0;
@@ -67,6 +61,7 @@ export class KafkaProducerService implements OnApplicationShutdown {
     private readonly config: ConfigType<typeof producerConfig>,
     private readonly failures: ConnectionFailures,
   ) {
+    super();
     this.session = this.openSession();
   }
 

@@ -1,0 +1,77 @@
+/**
+ * The admin side of the Kafka client port, in plain types. Injected by this
+ * abstract class; the kafkajs adapter (src/kafka/kafkajs/kafkajs-admin.ts)
+ * implements it. Every call is bounded (`timeoutMs`, default the client's
+ * request timeout) and shares one long-lived connection.
+ */
+
+export interface BrokerView {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+export interface ClusterView {
+  clusterId: string;
+  controller: number | null;
+  brokers: BrokerView[];
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  low: string;
+  high: string;
+}
+
+/** One member of a consumer group as Kafka describes it, assignment decoded. */
+export interface GroupMemberView {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  /** Partitions of `topic` assigned to this member, ascending. */
+  partitions: number[];
+}
+
+export interface GroupView {
+  groupId: string;
+  /** Kafka's group state: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
+  state: string;
+  members: GroupMemberView[];
+}
+
+export abstract class KafkaAdmin {
+  abstract describeCluster(timeoutMs?: number): Promise<ClusterView>;
+
+  abstract listTopics(timeoutMs?: number): Promise<string[]>;
+
+  /** Creates the topic; false when it already existed. Waits until every partition has a leader. */
+  abstract createTopic(
+    topic: string,
+    numPartitions: number,
+    replicationFactor: number,
+    timeoutMs?: number,
+  ): Promise<boolean>;
+
+  /** The topic's partition count from the cluster's metadata (0 when unknown). */
+  abstract partitionCount(topic: string, timeoutMs?: number): Promise<number>;
+
+  /** Start and end offset of each partition, ascending; asks every partition leader. */
+  abstract topicOffsets(
+    topic: string,
+    timeoutMs?: number,
+  ): Promise<PartitionOffsets[]>;
+
+  /** Committed offsets of `groupId` on `topic`, by partition ('-1' = none yet). */
+  abstract committedOffsets(
+    groupId: string,
+    topic: string,
+    timeoutMs?: number,
+  ): Promise<Map<number, string>>;
+
+  /** Each group's state and members, with the partitions of `topic` each member owns. */
+  abstract describeGroups(
+    groupIds: string[],
+    topic: string,
+    timeoutMs?: number,
+  ): Promise<GroupView[]>;
+}

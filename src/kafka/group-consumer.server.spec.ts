@@ -1,0 +1,186 @@
+import type {
+  ConsumedRecord,
+  GroupConsumerPort,
+  GroupConsumerRun,
+  GroupMembershipEvents,
+  RecordBatch,
+} from './client/group-consumer.port.js';
+import type { DeadLetterPublisher } from './dead-letter.publisher.js';
+import { GroupConsumerServer } from './group-consumer.server.js';
+import type { GroupMessageMeta } from './group-message.context.js';
+import { GROUP_MESSAGE_PATTERN } from './kafka.constants.js';
+
+/** The client port in memory: records what the server commits, pauses and leaves. */
+class FakeConsumer implements GroupConsumerPort {
+  started?: GroupConsumerRun;
+  events?: GroupMembershipEvents;
+  readonly commits: Array<Array<{ partition: number; offset: string }>> = [];
+  paused = false;
+  disconnected = false;
+
+  run(run: GroupConsumerRun, events: GroupMembershipEvents): Promise<void> {
+    this.started = run;
+    this.events = events;
+    return Promise.resolve();
+  }
+
+  /** Hands a batch over as the client would. */
+  deliver(batch: RecordBatch): Promise<void> {
+    return this.started!.eachBatch(batch);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  commit(
+    _topic: string,
+    offsets: readonly { partition: number; offset: string }[],
+  ): Promise<void> {
+    if (this.disconnected) throw new Error('commit after disconnect');
+    this.commits.push([...offsets]);
+    return Promise.resolve();
+  }
+
+  disconnect(): Promise<void> {
+    this.disconnected = true;
+    return Promise.resolve();
+  }
+}
+
+function batchOf(partition: number, offsets: string[]) {
+  const resolved: string[] = [];
+  const records: ConsumedRecord[] = offsets.map((offset) => ({
+    topic: 't',
+    partition,
+    offset,
+    key: null,
+    value: Buffer.from(JSON.stringify({ offset })),
+    headers: {},
+    timestamp: '0',
+  }));
+  const batch: RecordBatch = {
+    topic: 't',
+    partition,
+    highWatermark: String(Number(offsets[offsets.length - 1]) + 1),
+    records,
+    isActive: () => true,
+    resolve: (offset) => resolved.push(offset),
+    heartbeat: () => Promise.resolve(),
+  };
+  return { batch, resolved };
+}
+
+/** A server on a fake port, joined with partition 0, whose handler is `handle`. */
+async function joinedServer(
+  handle: (payload: { offset: string }, server: GroupConsumerServer) => void,
+) {
+  const fake = new FakeConsumer();
+  const deadLettered: GroupMessageMeta[] = [];
+  const journal: string[] = [];
+  const deadLetters = {
+    ensureTopic: () => Promise.resolve('t.g.dlq'),
+    publish: (_group: string, meta: GroupMessageMeta) => {
+      deadLettered.push({ ...meta });
+      return Promise.resolve();
+    },
+  } as unknown as DeadLetterPublisher;
+  const server = new GroupConsumerServer(
+    () => fake,
+    {
+      name: 'test',
+      transportId: Symbol('test'),
+      groupId: 'g',
+      topic: 't',
+      fromBeginning: true,
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 1_000,
+      rebalanceTimeoutMs: 10_000,
+      maxRetries: 1,
+      retryBackoffMs: 0,
+      shutdownTimeoutMs: 5_000,
+      partitionsConcurrently: () => 3,
+      decode: (value) => JSON.parse(value?.toString() ?? '') as unknown,
+      onProcessed: (meta) => journal.push(meta.offset),
+    },
+    deadLetters,
+  );
+  server.addHandler(
+    GROUP_MESSAGE_PATTERN,
+    (payload: { offset: string }) => {
+      handle(payload, server);
+      return Promise.resolve();
+    },
+    true,
+  );
+  let listenError: unknown;
+  await server.listen((error) => (listenError = error));
+  expect(listenError).toBeUndefined();
+  fake.events!.joined('member-1', true, [0]);
+  return { server, fake, deadLettered, journal };
+}
+
+describe('GroupConsumerServer on a fake client port', () => {
+  it('a handler failure in the middle of a batch dead-letters only that record and commits past it', async () => {
+    const { server, fake, deadLettered, journal } = await joinedServer(
+      ({ offset }) => {
+        if (offset === '11') throw new Error('poison');
+      },
+    );
+    const { batch, resolved } = batchOf(0, ['10', '11', '12']);
+
+    await fake.deliver(batch);
+    await server.close();
+
+    expect(journal).toEqual(['10', '12']);
+    expect(deadLettered.map((m) => [m.offset, m.attempt])).toEqual([['11', 2]]);
+    expect(resolved).toEqual(['10', '11', '12']);
+    expect(fake.commits.at(-1)).toEqual([{ partition: 0, offset: '13' }]);
+    expect(server.state.snapshot()).toMatchObject({
+      processed: 2,
+      deadLettered: 1,
+      retried: 1,
+      lastCommitted: { '0': '13' },
+    });
+    expect(fake.disconnected).toBe(true);
+  });
+
+  it('a shutdown mid-batch stops between records and commits exactly what was handled, before leaving', async () => {
+    let closing: Promise<void> | undefined;
+    const { fake, journal } = await joinedServer(({ offset }, server) => {
+      if (offset === '21') closing = server.close();
+    });
+    const { batch, resolved } = batchOf(0, ['20', '21', '22', '23']);
+
+    await fake.deliver(batch);
+    await closing;
+
+    expect(journal).toEqual(['20', '21']);
+    expect(resolved).toEqual(['20', '21']);
+    expect(fake.paused).toBe(true);
+    expect(fake.commits.at(-1)).toEqual([{ partition: 0, offset: '22' }]);
+    expect(fake.disconnected).toBe(true);
+  });
+
+  it('stops a batch whose partition is being taken away, and commits nothing for a partition it no longer owns', async () => {
+    let active = true;
+    const { server, fake, journal } = await joinedServer(({ offset }) => {
+      if (offset === '31') active = false;
+    });
+    const { batch, resolved } = batchOf(0, ['30', '31', '32']);
+    batch.isActive = () => active;
+
+    await fake.deliver(batch);
+    expect(journal).toEqual(['30', '31']);
+    expect(resolved).toEqual(['30', '31']);
+
+    fake.events!.rebalancing();
+    fake.events!.joined('member-1', true, [1]);
+    const moved = batchOf(0, ['32']);
+    await fake.deliver(moved.batch);
+    await server.close();
+
+    expect(journal).toEqual(['30', '31', '32']);
+    expect(fake.commits.flat().map((c) => c.offset)).not.toContain('33');
+  });
+});

@@ -1,0 +1,151 @@
+import type { ConsumedRecord } from './client/group-consumer.port.js';
+import { errorMessage, MalformedMessageError } from './kafka.errors.js';
+import type { GroupMessageMeta } from './group-message.context.js';
+
+/** What became of one record; only 'abandoned' is neither handled nor to be committed. */
+export type RecordOutcome =
+  | { kind: 'handled' }
+  | { kind: 'dead-lettered'; error: Error; attempts: number }
+  /** Shutdown began during its retries: not committed, the partition's next owner reads it. */
+  | { kind: 'abandoned' };
+
+export interface RecordPipelineOptions {
+  groupId: string;
+  /** Retries after the first attempt; then the record is dead-lettered. */
+  maxRetries: number;
+  /** Backoff before retry n is retryBackoffMs * 2^(n-1). */
+  retryBackoffMs: number;
+  /** Record value → handler payload; throw MalformedMessageError to dead-letter at once. */
+  decode(value: Buffer | null): unknown;
+  /** The handler: a plain value or a promise of one; a throw or rejection is a failure. */
+  handle(payload: unknown, meta: GroupMessageMeta): unknown;
+  /** Writes the record to the dead-letter topic; a throw means nothing may be committed. */
+  deadLetter(
+    meta: GroupMessageMeta,
+    record: ConsumedRecord,
+    error: Error,
+    attempts: number,
+  ): Promise<void>;
+  /** After a successful handling, before the commit (the journal); a throw means no commit. */
+  onHandled?(meta: GroupMessageMeta, payload: unknown): void;
+  /** Before each retry (counted and logged by the caller). */
+  onRetry?(meta: GroupMessageMeta, error: unknown): void;
+  /** True once shutdown began: no new retries. */
+  draining(): boolean;
+  /** Called between retries so the membership survives long backoffs. */
+  sleep?(ms: number): Promise<void>;
+}
+
+/**
+ * decode → handler → bounded retries → dead letter, for one record at a
+ * time, with no client types: the caller (the Nest transport) feeds it
+ * records and commits what it says is done. A handler that returns a plain
+ * value costs no promise or observable per record.
+ */
+export class RecordPipeline {
+  constructor(private readonly options: RecordPipelineOptions) {}
+
+  /** Handles one record; resolves with its outcome, rejects only when nothing may be committed. */
+  async process(
+    record: ConsumedRecord,
+    heartbeat: () => Promise<void>,
+  ): Promise<RecordOutcome> {
+    const meta = metaOf(this.options.groupId, record);
+    let payload: unknown;
+    try {
+      payload = this.options.decode(record.value);
+    } catch (error) {
+      // A record that cannot be decoded is dead-lettered at once (0 attempts).
+      return this.deadLettered(meta, record, asError(error), 0);
+    }
+    for (let attempt = 1; ; attempt++) {
+      meta.attempt = attempt;
+      let failure: unknown;
+      let handled = false;
+      try {
+        const result = this.options.handle(payload, meta);
+        if (isThenable(result)) await result;
+        handled = true;
+      } catch (error) {
+        failure = error;
+      }
+      if (handled) {
+        // Not the record's fault if this throws (a journal that cannot be
+        // written): no retry, no dead letter, no commit; it propagates.
+        this.options.onHandled?.(meta, payload);
+        return HANDLED;
+      }
+      if (
+        failure instanceof MalformedMessageError ||
+        attempt > this.options.maxRetries
+      ) {
+        return this.deadLettered(meta, record, asError(failure), attempt);
+      }
+      if (this.options.draining()) {
+        return ABANDONED;
+      }
+      this.options.onRetry?.(meta, failure);
+      await (this.options.sleep ?? sleep)(
+        this.options.retryBackoffMs * 2 ** (attempt - 1),
+      );
+      await heartbeat();
+    }
+  }
+
+  private async deadLettered(
+    meta: GroupMessageMeta,
+    record: ConsumedRecord,
+    error: Error,
+    attempts: number,
+  ): Promise<RecordOutcome> {
+    meta.attempt = attempts;
+    await this.options.deadLetter(meta, record, error, attempts);
+    return { kind: 'dead-lettered', error, attempts };
+  }
+}
+
+const HANDLED: RecordOutcome = { kind: 'handled' };
+const ABANDONED: RecordOutcome = { kind: 'abandoned' };
+
+/** Where a record came from, in plain values, for handlers, the journal and dead letters. */
+export function metaOf(
+  groupId: string,
+  record: ConsumedRecord,
+): GroupMessageMeta {
+  const headers: Record<string, string> = {};
+  for (const name in record.headers) {
+    const value = record.headers[name];
+    if (value !== undefined) {
+      headers[name] = Array.isArray(value)
+        ? value.map(String).join(',')
+        : value.toString();
+    }
+  }
+  return {
+    groupId,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key?.toString() ?? null,
+    headers,
+    timestamp: Number(record.timestamp),
+    sizeBytes: (record.value?.length ?? 0) + (record.key?.length ?? 0),
+    attempt: 1,
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(ms, 0)));
+}
