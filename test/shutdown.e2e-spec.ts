@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -181,13 +181,16 @@ describe('a replica process (real broker)', () => {
       },
     });
     try {
-      // SIGTERM as soon as records are being handled (a cheap size check:
-      // parsing the growing journal on every poll would let it drain first).
+      // SIGTERM as soon as both groups handle records (a substring check of
+      // the young journal: parsing it on every poll would let it drain first).
       await waitFor(
-        () =>
-          existsSync(replica.journalFile) &&
-          statSync(replica.journalFile).size > 0,
-        { intervalMs: 5, what: 'the backlog flowing' },
+        () => {
+          const text = existsSync(replica.journalFile)
+            ? readFileSync(replica.journalFile, 'utf8')
+            : '';
+          return text.includes(realtime) && text.includes(analytics);
+        },
+        { intervalMs: 5, what: 'the backlog flowing through both groups' },
       );
       const { code, signal, elapsedMs } = await replica.stop('SIGTERM');
       expect(code === 0 || signal === 'SIGTERM').toBe(true);
