@@ -116,18 +116,21 @@ export class MetricsService {
     ]) {
       counter.inc(labels, 0);
     }
+    // Children bound to the group's labels: no label hashing per record.
+    const processed = this.processed.labels(labels);
+    const deadLettered = this.deadLettered.labels(labels);
+    const handlerSeconds = this.handlerSeconds.labels(labels);
+    const commitSeconds = this.commitSeconds.labels(labels);
     return {
       handled: (outcome, seconds) => {
-        (outcome === 'processed' ? this.processed : this.deadLettered).inc(
-          labels,
-        );
-        this.handlerSeconds.observe(labels, seconds);
+        (outcome === 'processed' ? processed : deadLettered).inc();
+        handlerSeconds.observe(seconds);
       },
       retried: () => this.retried.inc(labels),
-      committed: (seconds) => this.commitSeconds.observe(labels, seconds),
+      committed: (seconds) => commitSeconds.observe(seconds),
       commitFailed: (seconds) => {
         this.commitFailures.inc(labels);
-        this.commitSeconds.observe(labels, seconds);
+        commitSeconds.observe(seconds);
       },
       rebalanced: () => this.rebalances.inc(labels),
     };
