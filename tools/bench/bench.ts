@@ -26,6 +26,7 @@ import {
 } from '../../test/support/replica-process.js';
 import { TestAdmin } from '../../test/support/test-admin.js';
 import { waitFor } from '../../test/support/wait-for.js';
+import { cpuMs } from './proc-stats.js';
 import { compareProduce, produceRows } from './produce-concurrency.js';
 
 const PARTITIONS = 6;
@@ -213,12 +214,10 @@ async function main(): Promise<void> {
       topic,
       ...Object.values(groupIds).map((g) => `${topic}.${g}.dlq`),
     ]);
-    const client = admin.kafka.admin(); // TestAdmin has no deleteGroups
-    await client.connect();
-    await client
-      .deleteGroups([...Object.values(groupIds), `bench-bare-${suffix}`])
-      .catch(() => undefined); // not empty (a replica was killed): expires by itself
-    await client.disconnect();
+    await admin.deleteGroups([
+      ...Object.values(groupIds),
+      `bench-bare-${suffix}`,
+    ]);
     await admin.disconnect();
     rmSync(dir, { recursive: true, force: true });
     await startedBroker?.stop();
@@ -388,17 +387,6 @@ async function bareConsumer(admin: TestAdmin, topic: string, groupId: string) {
   } finally {
     await consumer.disconnect();
   }
-}
-
-/** utime+stime of the processes from /proc (Linux, 100 ticks/s); 0 for an unknown pid. */
-function cpuMs(pids: number[]): number {
-  return pids.reduce((sum, pid) => {
-    const stat = existsSync(`/proc/${pid}/stat`)
-      ? readFileSync(`/proc/${pid}/stat`, 'utf8')
-      : '';
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return sum + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
-  }, 0);
 }
 
 function brokerPid(): number {
