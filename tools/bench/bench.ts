@@ -6,7 +6,7 @@
  * service reports it), a burst (time until each group committed it), POST /produce
  * latency, then bare-kafkajs baselines with the service stopped, POST /produce
  * under concurrency, and draining a backlog against bare kafkajs consumers.
- * --consume-only [--backlog N] [--consume-rounds N]: just the last phase.
+ * --consume-only [--backlog N] [--consume-rounds N] [--cpu-prof DIR]: just the last phase.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -17,7 +17,7 @@ import {
   rmSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import kafkajs from 'kafkajs'; // CommonJS: ConfigResourceTypes is no named export
 import { ensureLocalBroker } from '../../test/support/kafka-broker.js';
@@ -58,6 +58,8 @@ const CONSUME_LOAD = {
   backlog: numberFlag('--backlog', 600_000),
   rounds: numberFlag('--consume-rounds', 3),
   perRecordSeconds: 15,
+  // --cpu-prof DIR: profile the service's CPU while it drains (slows it down).
+  cpuProfDir: stringFlag('--cpu-prof'),
 };
 const say = (line = '') => console.log(line);
 const ms = (n: number | null) => (n === null ? '-' : `${Math.round(n)} ms`);
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
           'consumer',
           'records/s',
           'from spawn',
-          'CPU s/100k',
+          'CPU s/100k handled',
           'peak RSS',
           'vs bare: rate / CPU',
         ],
@@ -451,6 +453,13 @@ function numberFlag(name: string, fallback: number): number {
   if (!(Number.isInteger(value) && value > 0))
     throw new Error(`${name} takes a positive whole number`);
   return value;
+}
+
+function stringFlag(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  const value = at < 0 ? undefined : process.argv[at + 1];
+  if (at >= 0 && !value) throw new Error(`${name} takes a value`);
+  return value && resolve(value);
 }
 
 function pct(values: number[], q: number): number | null {

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { deadLetterTopicName } from '../../src/kafka/kafka.constants.js';
 import type { TestAdmin } from '../../test/support/test-admin.js';
 import { type Backlog, fillBacklog } from './consume-backlog.js';
+import { topSelfTime } from './profile-top.js';
 import {
   bareDrain,
   type Drain,
@@ -24,6 +25,8 @@ export interface ConsumeLoad {
   rounds: number;
   /** How long the per-record awaited-commit consumer is measured. */
   perRecordSeconds: number;
+  /** Profile the service's CPU (cpu-profile.ts) and print its top functions. */
+  cpuProfDir?: string;
 }
 
 export interface ConsumeComparison {
@@ -70,6 +73,7 @@ export async function compareConsume(
       records: backlog.records,
       partitions: load.partitions,
       env,
+      cpuProfDir: load.cpuProfDir,
     };
     const runs: Record<'batch' | 'oneGroup' | 'bothGroups', Drain[]> = {
       batch: [],
@@ -78,10 +82,17 @@ export async function compareConsume(
     };
     let perRecord: Drain | undefined;
     for (let round = 1; round <= load.rounds; round++) {
-      const say = (what: string, drain: Drain) =>
+      const say = (what: string, drain: Drain) => {
         progress(
           `  round ${round}/${load.rounds} ${what}: ${drain.perSec.map(Math.round).join(' / ')} records/s, CPU ${drain.cpuPer100k.toFixed(2)} s/100k, peak RSS ${Math.round(drain.peakRssMb)} MB`,
         );
+        if (drain.cpuProfile) {
+          progress(`    self time, boot to drained (${drain.cpuProfile}):`);
+          topSelfTime(drain.cpuProfile).forEach((line) =>
+            progress(`  ${line}`),
+          );
+        }
+      };
       const batch = await bareDrain(target, 'batch', group(`bare-${round}`));
       say('bare eachBatch', batch);
       const one = await serviceDrain(target, dir, {

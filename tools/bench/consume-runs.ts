@@ -5,10 +5,11 @@
  * contender's own GROUP_JOIN, reported by the child process.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { setTimeout as window } from 'node:timers/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ReplicaProcess } from '../../test/support/replica-process.js';
 import type { TestAdmin } from '../../test/support/test-admin.js';
 import { waitFor } from '../../test/support/wait-for.js';
@@ -22,6 +23,8 @@ export interface Drain {
   /** CPU seconds of the process per 100k records it handled (join → done). */
   cpuPer100k: number;
   peakRssMb: number;
+  /** With Target.cpuProfDir: the process' CPU profile from boot until drained. */
+  cpuProfile?: string;
 }
 
 export interface Target {
@@ -31,9 +34,12 @@ export interface Target {
   partitions: number;
   /** Service and consumer settings (KAFKA_BROKERS, CONSUMER_*, LOG_LEVEL...). */
   env: Record<string, string>;
+  /** Where the service writes a CPU profile of each drain (cpu-profile.ts); none if unset. */
+  cpuProfDir?: string;
 }
 
 const JOIN_TIMEOUT_MS = 60_000;
+const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** A bare kafkajs consumer in a fresh group; per-record mode is cut after `seconds`. */
 export async function bareDrain(
@@ -42,10 +48,7 @@ export async function bareDrain(
   groupId: string,
   seconds?: number,
 ): Promise<Drain> {
-  const script = join(
-    fileURLToPath(new URL('.', import.meta.url)),
-    'bare-consumer.js',
-  );
+  const script = join(here, 'bare-consumer.js');
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, [script], {
     env: {
@@ -108,6 +111,10 @@ export async function serviceDrain(
   groupIds: { realtime: string; analytics?: string },
 ): Promise<Drain> {
   const roles = Object.keys(groupIds);
+  const profiling = target.cpuProfDir && {
+    NODE_OPTIONS: `--import=${pathToFileURL(join(here, 'cpu-profile.js')).href}`,
+    BENCH_CPU_PROF_DIR: target.cpuProfDir,
+  };
   const spawnedAt = Date.now();
   const replica = await ReplicaProcess.spawn({
     name: `consume-${roles.join('-')}`,
@@ -120,6 +127,7 @@ export async function serviceDrain(
       REALTIME_GROUP_ID: groupIds.realtime,
       // Must differ from realtime's even when the role is off.
       ANALYTICS_GROUP_ID: groupIds.analytics ?? `${groupIds.realtime}-unused`,
+      ...profiling,
     },
   });
   try {
@@ -150,6 +158,17 @@ export async function serviceDrain(
     );
     const doneAt = await caughtUpAt(target, Object.values(groupIds));
     const handled = target.records * roles.length;
+    const cpuDone = cpuMs([replica.pid]);
+    const peakRss = peakRssMb(replica.pid);
+    let cpuProfile: string | undefined;
+    if (target.cpuProfDir) {
+      process.kill(replica.pid, 'SIGUSR2');
+      const file = join(target.cpuProfDir, `${replica.pid}.cpuprofile`);
+      cpuProfile = await waitFor(() => (existsSync(file) ? file : undefined), {
+        timeoutMs: 30_000,
+        what: `the service to write ${file}`,
+      });
+    }
     return {
       perSec: doneAt.map(
         (t, i) => (target.records * 1_000) / (t - (joinedAt[i] ?? seenAt)),
@@ -157,8 +176,9 @@ export async function serviceDrain(
       perSecFromSpawn: doneAt.map(
         (t) => (target.records * 1_000) / (t - spawnedAt),
       ),
-      cpuPer100k: ((cpuMs([replica.pid]) - cpuAtJoin) * 100) / handled,
-      peakRssMb: peakRssMb(replica.pid),
+      cpuPer100k: ((cpuDone - cpuAtJoin) * 100) / handled,
+      peakRssMb: peakRss,
+      cpuProfile,
     };
   } finally {
     await replica.stop('SIGTERM');
