@@ -32,6 +32,7 @@ import {
   compareConsume,
   consumeGoals,
   consumeRows,
+  javaLine,
 } from './consume-compare.js';
 import { cpuMs } from './proc-stats.js';
 import { compareProduce, produceRows } from './produce-concurrency.js';
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
         ],
         consumeRows(result, CONSUME_LOAD.perRecordSeconds),
       );
+      say(`  Kafka's Java ConsumerPerformance: ${javaLine(result.java)}`);
       say(`  goals: ${consumeGoals(result)}`);
     };
     if (produceOnly || consumeOnly) {

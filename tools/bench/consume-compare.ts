@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { deadLetterTopicName } from '../../src/kafka/kafka.constants.js';
 import type { TestAdmin } from '../../test/support/test-admin.js';
 import { type Backlog, fillBacklog } from './consume-backlog.js';
+import { type JavaPerf, javaConsumerPerf } from './java-consumer-perf.js';
 import { topSelfTime } from './profile-top.js';
 import {
   bareDrain,
@@ -35,6 +36,8 @@ export interface ConsumeComparison {
   perRecord: Drain;
   oneGroup: Drain;
   bothGroups: Drain;
+  /** Kafka's Java ConsumerPerformance on the same backlog, or why it did not run. */
+  java: JavaPerf | string;
 }
 
 // The issue's goals for the service, relative to bare eachBatch.
@@ -117,8 +120,15 @@ export async function compareConsume(
         say(`per-record commit (${load.perRecordSeconds} s)`, perRecord);
       }
     }
+    const java = await javaConsumerPerf(
+      env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+      topic,
+      backlog.records,
+      group('java'),
+    );
     return {
       backlog,
+      java,
       batch: median(runs.batch),
       perRecord: perRecord as Drain,
       oneGroup: median(runs.oneGroup),
@@ -175,6 +185,12 @@ export function consumeGoals(result: ConsumeComparison): string {
     `CPU/record ≤ ${GOALS.cpu}x: ${cpu.toFixed(2)}x ${check(cpu <= GOALS.cpu)}`,
     `peak RSS ≤ ${GOALS.rssMb} MB: ${Math.round(rss)} MB ${check(rss <= GOALS.rssMb)}`,
   ].join(' · ');
+}
+
+export function javaLine(java: JavaPerf | string): string {
+  return typeof java === 'string'
+    ? java
+    : `${Math.round(java.fetchPerSec)} records/s fetching, ${Math.round(java.perSec)}/s with its ${java.joinMs} ms group join (no processing, its own commits)`;
 }
 
 function ratio(value: number | undefined, base: number | undefined): string {
