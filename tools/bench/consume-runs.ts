@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ReplicaProcess } from '../../test/support/replica-process.js';
 import type { TestAdmin } from '../../test/support/test-admin.js';
 import { waitFor } from '../../test/support/wait-for.js';
-import { cpuMs, peakRssMb } from './proc-stats.js';
+import { cpuMs, peakRssMb, sampleCpu } from './proc-stats.js';
 
 export interface Drain {
   /** Per group: records committed / seconds from the group's GROUP_JOIN to fully committed. */
@@ -62,6 +62,7 @@ export async function bareDrain(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const pid = child.pid ?? -1;
+  const cpu = sampleCpu(pid);
   let joinedAt: number | undefined;
   child.stdout.on('data', (chunk: Buffer) => {
     const line = chunk.toString().split('\n')[0] ?? '';
@@ -80,7 +81,8 @@ export async function bareDrain(
         what: `the bare ${mode} consumer to join its group`,
       },
     );
-    const cpuAtJoin = cpuMs([pid]);
+    cpu.stop();
+    const cpuAtJoin = cpu.at(at);
     let records = target.records;
     let doneAt: number;
     if (seconds === undefined) {
@@ -98,6 +100,7 @@ export async function bareDrain(
       peakRssMb: peakRssMb(pid),
     };
   } finally {
+    cpu.stop();
     child.kill('SIGTERM');
     if (child.exitCode === null && child.signalCode === null)
       await once(child, 'exit');
@@ -130,6 +133,7 @@ export async function serviceDrain(
       ...profiling,
     },
   });
+  const cpu = sampleCpu(replica.pid);
   try {
     type View = { name: string; status: string; joinedAt?: string | null };
     const views = await waitFor(
@@ -149,13 +153,15 @@ export async function serviceDrain(
       },
     );
     const seenAt = Date.now();
-    const cpuAtJoin = cpuMs([replica.pid]);
+    cpu.stop();
     // The service's own GROUP_JOIN time; when it says none, when it was seen.
     const joinedAt = roles.map(
       (role) =>
         Date.parse(views.find((g) => g.name === role)?.joinedAt ?? '') ||
         seenAt,
     );
+    // /consumers answers late while the service is busy: the CPU it had used by its join.
+    const cpuAtJoin = cpu.at(Math.min(...joinedAt));
     const doneAt = await caughtUpAt(target, Object.values(groupIds));
     const handled = target.records * roles.length;
     const cpuDone = cpuMs([replica.pid]);
@@ -181,6 +187,7 @@ export async function serviceDrain(
       cpuProfile,
     };
   } finally {
+    cpu.stop();
     await replica.stop('SIGTERM');
   }
 }

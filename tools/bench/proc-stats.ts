@@ -23,3 +23,21 @@ function readProc(pid: number, file: 'stat' | 'status'): string {
   const path = `/proc/${pid}/${file}`;
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
+
+/**
+ * Samples the process' CPU time every `intervalMs` until stop(), so the CPU
+ * used up to a moment the process reports later (its group join) is known.
+ */
+export function sampleCpu(pid: number, intervalMs = 10) {
+  const samples: [at: number, cpuMs: number][] = [[Date.now(), cpuMs([pid])]];
+  const timer = setInterval(
+    () => samples.push([Date.now(), cpuMs([pid])]),
+    intervalMs,
+  );
+  return {
+    stop: () => clearInterval(timer),
+    /** CPU ms of the last sample taken at or before `at` (a Date.now time). */
+    at: (at: number) =>
+      (samples.findLast(([t]) => t <= at) ?? samples[0])?.[1] ?? 0,
+  };
+}
