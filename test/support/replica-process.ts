@@ -61,6 +61,8 @@ export interface ReplicaOptions {
   /** Folder for the journal and the working directory (so no stray .env is read). */
   dir?: string;
   readyTimeoutMs?: number;
+  /** false: no CONSUMER_JOURNAL_FILE (benchmarks: the journal costs a sync write per record). */
+  journal?: boolean;
 }
 
 /** Builds dist/ with tsc when dist/main.js is missing or older than any file under src/. */
@@ -147,7 +149,7 @@ export class ReplicaProcess {
         LOG_FORMAT: 'text',
         ...options.env,
         PORT: String(port),
-        CONSUMER_JOURNAL_FILE: journalFile,
+        CONSUMER_JOURNAL_FILE: options.journal === false ? '' : journalFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -141,6 +141,11 @@ export class TestAdmin {
   async deleteTopics(topics: string[]): Promise<void> {
     await this.admin.deleteTopics({ topics }).catch(() => undefined);
   }
+
+  /** Best effort: a group that still has members (a killed replica) expires by itself. */
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    await this.admin.deleteGroups(groupIds).catch(() => undefined);
+  }
 }
 
 export interface PlainRecord {

@@ -4,7 +4,9 @@
  * with all roles. --replicas N: a producer-only process plus N consumer-only ones.
  * Phases, in this order so each reads a clean state: light load (latency as the
  * service reports it), a burst (time until each group committed it), POST /produce
- * latency, then bare-kafkajs baselines with the service stopped.
+ * latency, then bare-kafkajs baselines with the service stopped, POST /produce
+ * under concurrency, and draining a backlog against bare kafkajs consumers.
+ * --consume-only [--backlog N] [--consume-rounds N] [--cpu-prof DIR]: just the last phase.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -15,7 +17,7 @@ import {
   rmSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import kafkajs from 'kafkajs'; // CommonJS: ConfigResourceTypes is no named export
 import { ensureLocalBroker } from '../../test/support/kafka-broker.js';
@@ -26,6 +28,13 @@ import {
 } from '../../test/support/replica-process.js';
 import { TestAdmin } from '../../test/support/test-admin.js';
 import { waitFor } from '../../test/support/wait-for.js';
+import {
+  compareConsume,
+  consumeGoals,
+  consumeRows,
+  javaLine,
+} from './consume-compare.js';
+import { cpuMs } from './proc-stats.js';
 import { compareProduce, produceRows } from './produce-concurrency.js';
 
 const PARTITIONS = 6;
@@ -43,6 +52,16 @@ const consumerReplicas = flag > 0 ? Number(process.argv[flag + 1]) : 0;
 // --produce-only: just the concurrent POST /produce comparison (phase 5).
 const produceOnly = process.argv.includes('--produce-only');
 const PRODUCE_LOAD = { connections: 32, seconds: 5, rounds: 3 };
+// --consume-only: just draining a backlog, service vs bare kafkajs (phase 6).
+const consumeOnly = process.argv.includes('--consume-only');
+const CONSUME_LOAD = {
+  partitions: PARTITIONS,
+  backlog: numberFlag('--backlog', 600_000),
+  rounds: numberFlag('--consume-rounds', 3),
+  perRecordSeconds: 15,
+  // --cpu-prof DIR: profile the service's CPU while it drains (slows it down).
+  cpuProfDir: stringFlag('--cpu-prof'),
+};
 const say = (line = '') => console.log(line);
 const ms = (n: number | null) => (n === null ? '-' : `${Math.round(n)} ms`);
 const rate = (records: number, millis: number) =>
@@ -82,11 +101,30 @@ async function main(): Promise<void> {
         produceRows(result),
       );
     };
-    if (produceOnly) {
+    const consumePhase = async () => {
+      say(
+        `\nDraining a backlog of ${CONSUME_LOAD.backlog} records on ${PARTITIONS} partitions, fresh group from the beginning until committed = end offsets, each contender its own process (median of ${CONSUME_LOAD.rounds} alternating rounds; records/s from the group's join, and from the process' spawn):`,
+      );
+      const result = await compareConsume(admin, env, dir, CONSUME_LOAD, say);
+      table(
+        [
+          'consumer',
+          'records/s',
+          'from spawn',
+          'CPU s/100k handled',
+          'peak RSS',
+          'vs bare: rate / CPU',
+        ],
+        consumeRows(result, CONSUME_LOAD.perRecordSeconds),
+      );
+      say(`  Kafka's Java ConsumerPerformance: ${javaLine(result.java)}`);
+      say(`  goals: ${consumeGoals(result)}`);
+    };
+    if (produceOnly || consumeOnly) {
       say(
         `node ${process.version} · ${cpus().length} cores · load ${loadavg()[0]?.toFixed(2)}`,
       );
-      await producePhase();
+      await (produceOnly ? producePhase() : consumePhase());
       return;
     }
     const start = (name: string, roles: string) =>
@@ -207,18 +245,19 @@ async function main(): Promise<void> {
 
     // 5. POST /produce under concurrency against a hand-written server.
     await producePhase();
+
+    // 6. Draining a backlog: the service against bare kafkajs consumers.
+    await consumePhase();
   } finally {
     await ReplicaProcess.killAll();
     await admin.deleteTopics([
       topic,
       ...Object.values(groupIds).map((g) => `${topic}.${g}.dlq`),
     ]);
-    const client = admin.kafka.admin(); // TestAdmin has no deleteGroups
-    await client.connect();
-    await client
-      .deleteGroups([...Object.values(groupIds), `bench-bare-${suffix}`])
-      .catch(() => undefined); // not empty (a replica was killed): expires by itself
-    await client.disconnect();
+    await admin.deleteGroups([
+      ...Object.values(groupIds),
+      `bench-bare-${suffix}`,
+    ]);
     await admin.disconnect();
     rmSync(dir, { recursive: true, force: true });
     await startedBroker?.stop();
@@ -390,17 +429,6 @@ async function bareConsumer(admin: TestAdmin, topic: string, groupId: string) {
   }
 }
 
-/** utime+stime of the processes from /proc (Linux, 100 ticks/s); 0 for an unknown pid. */
-function cpuMs(pids: number[]): number {
-  return pids.reduce((sum, pid) => {
-    const stat = existsSync(`/proc/${pid}/stat`)
-      ? readFileSync(`/proc/${pid}/stat`, 'utf8')
-      : '';
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return sum + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
-  }, 0);
-}
-
 function brokerPid(): number {
   const file = join(
     REPO_ROOT,
@@ -418,6 +446,22 @@ function journalMicros(dir: string): string {
   for (let i = 0; i < 5_000; i++)
     appendFileSync(join(dir, 'probe.jsonl'), line);
   return (((performance.now() - began) * 1000) / 5_000).toFixed(1);
+}
+
+function numberFlag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!(Number.isInteger(value) && value > 0))
+    throw new Error(`${name} takes a positive whole number`);
+  return value;
+}
+
+function stringFlag(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  const value = at < 0 ? undefined : process.argv[at + 1];
+  if (at >= 0 && !value) throw new Error(`${name} takes a value`);
+  return value && resolve(value);
 }
 
 function pct(values: number[], q: number): number | null {

@@ -1,0 +1,221 @@
+/**
+ * One measured drain of the backlog by one contender, each in its own process:
+ * a bare kafkajs consumer (bare-consumer.ts) or the service (`node dist/main.js`).
+ * Times come from wall clocks (Date.now) because the join time is the
+ * contender's own GROUP_JOIN, reported by the child process.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { setTimeout as window } from 'node:timers/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ReplicaProcess } from '../../test/support/replica-process.js';
+import type { TestAdmin } from '../../test/support/test-admin.js';
+import { waitFor } from '../../test/support/wait-for.js';
+import { cpuMs, peakRssMb, sampleCpu } from './proc-stats.js';
+
+export interface Drain {
+  /** Per group: records committed / seconds from the group's GROUP_JOIN to fully committed. */
+  perSec: number[];
+  /** The same from the process' spawn (boot and group join included). */
+  perSecFromSpawn: number[];
+  /** CPU seconds of the process per 100k records it handled (join → done). */
+  cpuPer100k: number;
+  peakRssMb: number;
+  /** With Target.cpuProfDir: the process' CPU profile from boot until drained. */
+  cpuProfile?: string;
+}
+
+export interface Target {
+  admin: TestAdmin;
+  topic: string;
+  records: number;
+  partitions: number;
+  /** Service and consumer settings (KAFKA_BROKERS, CONSUMER_*, LOG_LEVEL...). */
+  env: Record<string, string>;
+  /** Where the service writes a CPU profile of each drain (cpu-profile.ts); none if unset. */
+  cpuProfDir?: string;
+}
+
+const JOIN_TIMEOUT_MS = 60_000;
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** A bare kafkajs consumer in a fresh group; per-record mode is cut after `seconds`. */
+export async function bareDrain(
+  target: Target,
+  mode: 'batch' | 'per-record',
+  groupId: string,
+  seconds?: number,
+): Promise<Drain> {
+  const script = join(here, 'bare-consumer.js');
+  const spawnedAt = Date.now();
+  const child = spawn(process.execPath, [script], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...target.env,
+      KAFKA_TOPIC: target.topic,
+      BENCH_MODE: mode,
+      BENCH_GROUP_ID: groupId,
+      BENCH_CONCURRENCY: String(target.partitions),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const pid = child.pid ?? -1;
+  const cpu = sampleCpu(pid);
+  let joinedAt: number | undefined;
+  child.stdout.on('data', (chunk: Buffer) => {
+    const line = chunk.toString().split('\n')[0] ?? '';
+    joinedAt ??= (JSON.parse(line) as { joinedAt: number }).joinedAt;
+  });
+  try {
+    const at = await waitFor(
+      () => {
+        if (child.exitCode !== null)
+          throw new Error(`exited ${child.exitCode}`);
+        return joinedAt;
+      },
+      {
+        timeoutMs: JOIN_TIMEOUT_MS,
+        intervalMs: 10,
+        what: `the bare ${mode} consumer to join its group`,
+      },
+    );
+    cpu.stop();
+    const cpuAtJoin = cpu.at(at);
+    let records = target.records;
+    let doneAt: number;
+    if (seconds === undefined) {
+      doneAt = (await caughtUpAt(target, [groupId]))[0] ?? NaN;
+    } else {
+      // A measurement window (the drain would take hours), not a wait for state.
+      await window(seconds * 1_000);
+      records = await committedRecords(target, groupId);
+      doneAt = Date.now();
+    }
+    return {
+      perSec: [(records * 1_000) / (doneAt - at)],
+      perSecFromSpawn: [(records * 1_000) / (doneAt - spawnedAt)],
+      cpuPer100k: ((cpuMs([pid]) - cpuAtJoin) * 100) / records,
+      peakRssMb: peakRssMb(pid),
+    };
+  } finally {
+    cpu.stop();
+    child.kill('SIGTERM');
+    if (child.exitCode === null && child.signalCode === null)
+      await once(child, 'exit');
+  }
+}
+
+/** The service in one process with one group per role (`realtime`, `analytics`). */
+export async function serviceDrain(
+  target: Target,
+  dir: string,
+  groupIds: { realtime: string; analytics?: string },
+): Promise<Drain> {
+  const roles = Object.keys(groupIds);
+  const profiling = target.cpuProfDir && {
+    NODE_OPTIONS: `--import=${pathToFileURL(join(here, 'cpu-profile.js')).href}`,
+    BENCH_CPU_PROF_DIR: target.cpuProfDir,
+  };
+  const spawnedAt = Date.now();
+  const replica = await ReplicaProcess.spawn({
+    name: `consume-${roles.join('-')}`,
+    dir,
+    journal: false,
+    env: {
+      ...target.env,
+      APP_ROLES: roles.join(','),
+      KAFKA_TOPIC: target.topic,
+      REALTIME_GROUP_ID: groupIds.realtime,
+      // Must differ from realtime's even when the role is off.
+      ANALYTICS_GROUP_ID: groupIds.analytics ?? `${groupIds.realtime}-unused`,
+      ...profiling,
+    },
+  });
+  const cpu = sampleCpu(replica.pid);
+  try {
+    type View = { name: string; status: string; joinedAt?: string | null };
+    const views = await waitFor(
+      async () => {
+        const { groups } = (await replica.consumers()) as unknown as {
+          groups: View[];
+        };
+        return groups.length === roles.length &&
+          groups.every((g) => g.status === 'joined')
+          ? groups
+          : undefined;
+      },
+      {
+        timeoutMs: JOIN_TIMEOUT_MS,
+        intervalMs: 20,
+        what: `the service's groups ${roles.join(', ')} to join`,
+      },
+    );
+    const seenAt = Date.now();
+    cpu.stop();
+    // The service's own GROUP_JOIN time; when it says none, when it was seen.
+    const joinedAt = roles.map(
+      (role) =>
+        Date.parse(views.find((g) => g.name === role)?.joinedAt ?? '') ||
+        seenAt,
+    );
+    // /consumers answers late while the service is busy: the CPU it had used by its join.
+    const cpuAtJoin = cpu.at(Math.min(...joinedAt));
+    const doneAt = await caughtUpAt(target, Object.values(groupIds));
+    const handled = target.records * roles.length;
+    const cpuDone = cpuMs([replica.pid]);
+    const peakRss = peakRssMb(replica.pid);
+    let cpuProfile: string | undefined;
+    if (target.cpuProfDir) {
+      process.kill(replica.pid, 'SIGUSR2');
+      const file = join(target.cpuProfDir, `${replica.pid}.cpuprofile`);
+      cpuProfile = await waitFor(() => (existsSync(file) ? file : undefined), {
+        timeoutMs: 30_000,
+        what: `the service to write ${file}`,
+      });
+    }
+    return {
+      perSec: doneAt.map(
+        (t, i) => (target.records * 1_000) / (t - (joinedAt[i] ?? seenAt)),
+      ),
+      perSecFromSpawn: doneAt.map(
+        (t) => (target.records * 1_000) / (t - spawnedAt),
+      ),
+      cpuPer100k: ((cpuDone - cpuAtJoin) * 100) / handled,
+      peakRssMb: peakRss,
+      cpuProfile,
+    };
+  } finally {
+    cpu.stop();
+    await replica.stop('SIGTERM');
+  }
+}
+
+/** When (Date.now) each group's committed offsets reached the end offsets. */
+async function caughtUpAt(target: Target, groupIds: string[]) {
+  const done = new Map<string, number>();
+  await waitFor(
+    async () => {
+      for (const groupId of groupIds)
+        if (
+          !done.has(groupId) &&
+          (await target.admin.caughtUp(groupId, target.topic))
+        )
+          done.set(groupId, Date.now());
+      return done.size === groupIds.length;
+    },
+    {
+      // Bounded as if it read at least 2,000 records/s.
+      timeoutMs: 60_000 + target.records / 2,
+      intervalMs: 50,
+      what: `${groupIds.join(', ')} to commit all ${target.records} records`,
+    },
+  );
+  return groupIds.map((g) => done.get(g) ?? NaN);
+}
+
+async function committedRecords(target: Target, groupId: string) {
+  const committed = await target.admin.committedOffsets(groupId, target.topic);
+  return Object.values(committed).reduce((sum, o) => sum + Math.max(o, 0), 0);
+}
