@@ -32,8 +32,9 @@ export class OffsetCommitter {
   constructor(private readonly hooks: OffsetCommitterHooks) {}
 
   handled(partition: number, offset: string): void {
-    // Why offset+1: the committed offset is the next record to read, not the last one read.
-    this.pending.set(partition, (BigInt(offset) + 1n).toString());
+    // The handled offset; +1 when a commit request is built (once per round
+    // trip, not per record).
+    this.pending.set(partition, offset);
     this.running ??= this.drain();
   }
 
@@ -57,9 +58,11 @@ export class OffsetCommitter {
 
   private async drain(): Promise<void> {
     while (this.pending.size > 0) {
-      const batch = [...this.pending].map(([partition, offset]) => ({
+      const handled = new Map(this.pending);
+      // Why offset+1: the committed offset is the next record to read, not the last one read.
+      const batch = [...handled].map(([partition, offset]) => ({
         partition,
-        offset,
+        offset: (BigInt(offset) + 1n).toString(),
       }));
       this.pending.clear();
       const started = performance.now();
@@ -72,7 +75,7 @@ export class OffsetCommitter {
         // Expected during a rebalance. Kept for the next handled() or flush()
         // unless a newer offset came in; retainOnly() drops the partitions
         // this member lost, whose next owner reads those records again.
-        for (const { partition, offset } of batch) {
+        for (const [partition, offset] of handled) {
           if (!this.pending.has(partition)) {
             this.pending.set(partition, offset);
           }

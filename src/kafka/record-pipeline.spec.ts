@@ -8,8 +8,6 @@ import {
 
 function record(offset: string, value = '{"n":1}'): ConsumedRecord {
   return {
-    topic: 't',
-    partition: 2,
     offset,
     key: Buffer.from('k'),
     value: Buffer.from(value),
@@ -71,7 +69,7 @@ describe('RecordPipeline', () => {
   it('handles a record whose handler returns a plain value, with its meta in plain values', async () => {
     const { pipeline: p, handled, deadLetters } = pipeline(() => 'done');
 
-    const outcome = await p.process(record('41'), heartbeat);
+    const outcome = await p.process('t', 2, record('41'), heartbeat);
 
     expect(outcome).toEqual({ kind: 'handled' });
     expect(deadLetters).toEqual([]);
@@ -93,7 +91,7 @@ describe('RecordPipeline', () => {
   it('awaits a handler that returns a promise', async () => {
     const { pipeline: p, handled } = pipeline(() => Promise.resolve());
 
-    expect(await p.process(record('1'), heartbeat)).toEqual({
+    expect(await p.process('t', 2, record('1'), heartbeat)).toEqual({
       kind: 'handled',
     });
     expect(handled).toHaveLength(1);
@@ -110,7 +108,7 @@ describe('RecordPipeline', () => {
       if (attempt < 3) throw new Error(`try ${attempt}`);
     });
 
-    const outcome = await p.process(record('5'), () => {
+    const outcome = await p.process('t', 2, record('5'), () => {
       beats++;
       return Promise.resolve();
     });
@@ -129,7 +127,7 @@ describe('RecordPipeline', () => {
       handled,
     } = pipeline((attempt) => Promise.reject(new Error(`boom ${attempt}`)));
 
-    const outcome = await p.process(record('7'), heartbeat);
+    const outcome = await p.process('t', 2, record('7'), heartbeat);
 
     expect(outcome).toMatchObject({ kind: 'dead-lettered', attempts: 3 });
     expect(deadLetters).toHaveLength(1);
@@ -142,7 +140,7 @@ describe('RecordPipeline', () => {
     let calls = 0;
     const { pipeline: p, deadLetters, retries } = pipeline(() => calls++);
 
-    const outcome = await p.process(record('9', 'not json'), heartbeat);
+    const outcome = await p.process('t', 2, record('9', 'not json'), heartbeat);
 
     expect(outcome).toMatchObject({ kind: 'dead-lettered', attempts: 0 });
     expect(deadLetters[0].error).toBeInstanceOf(MalformedMessageError);
@@ -155,7 +153,7 @@ describe('RecordPipeline', () => {
       throw new MalformedMessageError('no id');
     });
 
-    expect(await p.process(record('3'), heartbeat)).toMatchObject({
+    expect(await p.process('t', 2, record('3'), heartbeat)).toMatchObject({
       kind: 'dead-lettered',
       attempts: 1,
     });
@@ -168,7 +166,9 @@ describe('RecordPipeline', () => {
       throw new Error('fails while shutting down');
     });
 
-    expect(await state.pipeline.process(record('4'), heartbeat)).toEqual({
+    expect(
+      await state.pipeline.process('t', 2, record('4'), heartbeat),
+    ).toEqual({
       kind: 'abandoned',
     });
     expect(state.deadLetters).toEqual([]);
@@ -187,7 +187,7 @@ describe('RecordPipeline', () => {
       },
     });
 
-    await expect(p.process(record('8'), heartbeat)).rejects.toThrow(
+    await expect(p.process('t', 2, record('8'), heartbeat)).rejects.toThrow(
       'disk full',
     );
     expect(deadLetters).toEqual([]);
@@ -202,6 +202,8 @@ describe('RecordPipeline', () => {
       { deadLetter: () => Promise.reject(new Error('dlq down')) },
     );
 
-    await expect(p.process(record('8'), heartbeat)).rejects.toThrow('dlq down');
+    await expect(p.process('t', 2, record('8'), heartbeat)).rejects.toThrow(
+      'dlq down',
+    );
   });
 });

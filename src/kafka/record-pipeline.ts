@@ -47,10 +47,12 @@ export class RecordPipeline {
 
   /** Handles one record; resolves with its outcome, rejects only when nothing may be committed. */
   async process(
+    topic: string,
+    partition: number,
     record: ConsumedRecord,
     heartbeat: () => Promise<void>,
   ): Promise<RecordOutcome> {
-    const meta = metaOf(this.options.groupId, record);
+    const meta = metaOf(this.options.groupId, topic, partition, record);
     let payload: unknown;
     try {
       payload = this.options.decode(record.value);
@@ -110,6 +112,8 @@ const ABANDONED: RecordOutcome = { kind: 'abandoned' };
 /** Where a record came from, in plain values, for handlers, the journal and dead letters. */
 export function metaOf(
   groupId: string,
+  topic: string,
+  partition: number,
   record: ConsumedRecord,
 ): GroupMessageMeta {
   const headers: Record<string, string> = {};
@@ -123,8 +127,8 @@ export function metaOf(
   }
   return {
     groupId,
-    topic: record.topic,
-    partition: record.partition,
+    topic,
+    partition,
     offset: record.offset,
     key: record.key?.toString() ?? null,
     headers,

@@ -88,6 +88,17 @@ describe('AnalyticsService', () => {
     ]);
   });
 
+  it('keeps exactly the last `capacity` ids through many evictions', () => {
+    const ids = new RecentIds(3);
+    for (let i = 0; i < 1_000; i++) expect(ids.firstTime(`id-${i}`)).toBe(true);
+    expect(
+      ['id-997', 'id-998', 'id-999'].map((id) => ids.firstTime(id)),
+    ).toEqual([false, false, false]);
+    expect(ids.firstTime('id-996')).toBe(true);
+    // id-996 pushed id-997 out of the window.
+    expect(ids.firstTime('id-997')).toBe(true);
+  });
+
   it('reports nulls, not zeros, before the first record', () => {
     expect(
       new AnalyticsService({ analyticsTopKeys: 100 }).snapshot().latency,

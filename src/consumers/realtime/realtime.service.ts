@@ -22,7 +22,11 @@ export interface RealtimeEvent {
 export class RealtimeService implements BeforeApplicationShutdown {
   private readonly events$ = new Subject<RealtimeEvent>();
 
-  handle(message: DemoMessage, meta: GroupMessageMeta): RealtimeEvent {
+  /** Reacts to one record; the event is built only while someone watches the stream. */
+  handle(message: DemoMessage, meta: GroupMessageMeta): RealtimeEvent | null {
+    if (!this.events$.observed) {
+      return null;
+    }
     const consumedAt = new Date();
     const event: RealtimeEvent = {
       id: message.id,

@@ -8,15 +8,13 @@
 /** Header values as a client hands them over (a header may repeat). */
 export type RecordHeaderValue = Buffer | string | (Buffer | string)[];
 
-/** One record as read from a partition, in plain values. */
+/** One record as read from a partition, in plain values (its batch says which partition). */
 export interface ConsumedRecord {
-  topic: string;
-  partition: number;
   /** int64 as a decimal string. */
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, RecordHeaderValue | undefined>;
+  headers?: Record<string, RecordHeaderValue | undefined>;
   /** ms since epoch, as a decimal string. */
   timestamp: string;
 }
