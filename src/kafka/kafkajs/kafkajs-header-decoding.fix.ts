@@ -16,6 +16,9 @@ interface DecoderPrototype {
 
 const require = createRequire(import.meta.url);
 
+/** Header lists up to this long keep kafkajs' own (quadratic, but tiny) reduce. */
+const LINEAR_FROM_HEADERS = 16;
+
 /**
  * kafkajs 2.2.4 (unmaintained) turns a record's header list into an object
  * with `reduce((obj, h) => ({ ...obj, [h.key]: ... }), {})`: it copies the
@@ -46,7 +49,8 @@ export function applyLinearHeaderDecoding(): void {
     reader: unknown,
   ) {
     const items = original.call(this, reader);
-    if (reader === HeaderDecoder) {
+    // A short list is cheap either way, and the per-list patch is not.
+    if (reader === HeaderDecoder && items.length > LINEAR_FROM_HEADERS) {
       Object.defineProperty(items, 'reduce', {
         value: (_reducer: Reducer, initial: Record<string, HeaderValue>) =>
           toHeaderObject(items as DecodedHeader[], initial),
@@ -71,13 +75,17 @@ export function toHeaderObject(
     if (Array.isArray(seen)) {
       seen.push(value);
     }
-    // defineProperty, not assignment: a header named __proto__ stays data.
-    Object.defineProperty(into, key, {
-      value: next,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    if (key === '__proto__') {
+      // defineProperty, not assignment: a header named __proto__ stays data.
+      Object.defineProperty(into, key, {
+        value: next,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      into[key] = next;
+    }
   }
   return into;
 }
