@@ -98,6 +98,8 @@ export interface CheckReport {
   lost: string[];
   /** Records in the topic more than once. */
   duplicated: string[];
+  /** Each of them with its offsets and whether its request was acknowledged. */
+  duplicateDetails: string[];
   /** Records in the topic whose request got no 2xx (allowed: outcome unknown). */
   unacknowledgedPresent: string[];
   groups: Record<
@@ -122,6 +124,7 @@ export function checkHistory(
   }
   const inTopic = new Map<string, number>();
   const nameOfId = new Map<string, string>();
+  const copies = new Map<string, string[]>();
   for (const r of topic) {
     const v = JSON.parse(r.value) as {
       id: string;
@@ -131,6 +134,7 @@ export function checkHistory(
     const name = `${v.payload?.tag}/${r.partition}/${v.sequence}`;
     inTopic.set(name, (inTopic.get(name) ?? 0) + 1);
     nameOfId.set(v.id, name);
+    copies.set(name, [...(copies.get(name) ?? []), `${r.offset}`]);
   }
   const groups: CheckReport['groups'] = {};
   for (const groupId of groupIds) {
@@ -152,6 +156,12 @@ export function checkHistory(
     inTopic: topic.length,
     lost: [...acked].filter((name) => !inTopic.has(name)),
     duplicated: [...inTopic].filter(([, n]) => n > 1).map(([name]) => name),
+    duplicateDetails: [...inTopic]
+      .filter(([, n]) => n > 1)
+      .map(
+        ([name]) =>
+          `${name} at offsets ${copies.get(name)?.join(',')} (${acked.has(name) ? 'acknowledged' : 'outcome unknown'})`,
+      ),
     unacknowledgedPresent: [...inTopic.keys()].filter(
       (name) => !ackedTags.has(name.split('/')[0] ?? ''),
     ),
@@ -163,6 +173,7 @@ export function checkHistory(
 export function formatReport(report: CheckReport): string {
   const lines = [
     `acknowledged ${report.acknowledged}, in topic ${report.inTopic}, lost ${report.lost.length}, duplicated in topic ${report.duplicated.length}, present but never acknowledged ${report.unacknowledgedPresent.length}`,
+    ...report.duplicateDetails.map((d) => `  duplicated: ${d}`),
     ...Object.entries(report.groups).map(
       ([g, r]) =>
         `  group ${g}: handled ${r.handled}, never ${r.never.length}, twice ${r.twice.length}, unknown ${r.unknown.length}`,
@@ -215,10 +226,23 @@ export async function settleAndCheck(
   };
 }
 
-/** Nothing acknowledged lost, nothing in the topic twice, every record handled by every group. */
-export function expectNoLoss(report: CheckReport, groupIds: string[]): void {
+/**
+ * Nothing acknowledged lost, nothing in the topic twice, every record handled
+ * by every group. `allowUnknownOutcomeDuplicates`: a record whose request got
+ * no 2xx may be in the topic twice (still printed by formatReport); see the
+ * README's Faults section for the one case that needs it.
+ */
+export function expectNoLoss(
+  report: CheckReport,
+  groupIds: string[],
+  options: { allowUnknownOutcomeDuplicates?: boolean } = {},
+): void {
   expect(report.lost).toEqual([]);
-  expect(report.duplicated).toEqual([]);
+  expect(
+    options.allowUnknownOutcomeDuplicates
+      ? report.duplicateDetails.filter((d) => d.endsWith('(acknowledged)'))
+      : report.duplicated,
+  ).toEqual([]);
   for (const groupId of groupIds) {
     expect(report.groups[groupId]?.never).toEqual([]);
     expect(report.groups[groupId]?.unknown).toEqual([]);

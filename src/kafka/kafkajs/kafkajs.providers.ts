@@ -10,6 +10,7 @@ import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
 import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
 import { ConnectionFailures, kafkaLogCreator } from './kafkajs-logger.js';
+import { applySettledProduceRetries } from './kafkajs-produce-retry.fix.js';
 import { KafkajsProducer } from './kafkajs-producer.js';
 import { kafkaSecurityOptions, secretsOf } from './kafkajs-security.js';
 import { applyNonNegativeThrottleCheck } from './kafkajs-timeout.fix.js';
@@ -30,6 +31,7 @@ export const kafkajsProviders: Provider[] = [
     ) => {
       applyLinearHeaderDecoding();
       applyNonNegativeThrottleCheck();
+      applySettledProduceRetries();
       for (const warning of config.security.warnings) {
         new Logger('KafkaSecurity').warn(warning);
       }
