@@ -220,11 +220,6 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce reque
       /"kafka-topic":\{[^}]*"status":"down"/,
     );
     expect(replica.alive).toBe(true);
-    // An acknowledged record is in the topic exactly once; a record whose
-    // request was answered 503 (outcome unknown) was seen twice in about one
-    // run in four (README, Faults: open finding), so it is printed, not failed.
-    expectNoLoss(report, Object.values(scenario.groupIds), {
-      allowUnknownOutcomeDuplicates: true,
-    });
+    expectNoLoss(report, Object.values(scenario.groupIds));
   });
 });

@@ -134,7 +134,10 @@ export function checkHistory(
     const name = `${v.payload?.tag}/${r.partition}/${v.sequence}`;
     inTopic.set(name, (inTopic.get(name) ?? 0) + 1);
     nameOfId.set(v.id, name);
-    copies.set(name, [...(copies.get(name) ?? []), `${r.offset}`]);
+    copies.set(name, [
+      ...(copies.get(name) ?? []),
+      `${r.offset}${r.producer ? ` (${r.producer})` : ''}`,
+    ]);
   }
   const groups: CheckReport['groups'] = {};
   for (const groupId of groupIds) {
@@ -226,23 +229,10 @@ export async function settleAndCheck(
   };
 }
 
-/**
- * Nothing acknowledged lost, nothing in the topic twice, every record handled
- * by every group. `allowUnknownOutcomeDuplicates`: a record whose request got
- * no 2xx may be in the topic twice (still printed by formatReport); see the
- * README's Faults section for the one case that needs it.
- */
-export function expectNoLoss(
-  report: CheckReport,
-  groupIds: string[],
-  options: { allowUnknownOutcomeDuplicates?: boolean } = {},
-): void {
+/** Nothing acknowledged lost, nothing in the topic twice, every record handled by every group. */
+export function expectNoLoss(report: CheckReport, groupIds: string[]): void {
   expect(report.lost).toEqual([]);
-  expect(
-    options.allowUnknownOutcomeDuplicates
-      ? report.duplicateDetails.filter((d) => d.endsWith('(acknowledged)'))
-      : report.duplicated,
-  ).toEqual([]);
+  expect(report.duplicateDetails).toEqual([]);
   for (const groupId of groupIds) {
     expect(report.groups[groupId]?.never).toEqual([]);
     expect(report.groups[groupId]?.unknown).toEqual([]);

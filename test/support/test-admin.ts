@@ -116,6 +116,7 @@ export class TestAdmin {
           offset: Number(message.offset),
           key: message.key?.toString() ?? null,
           value: message.value?.toString() ?? '',
+          producer: producerOf(message),
           headers: Object.fromEntries(
             Object.entries(message.headers ?? {}).map(([k, v]) => [
               k,
@@ -148,7 +149,25 @@ export class TestAdmin {
   }
 }
 
+/** The idempotent producer that wrote a record: id, epoch and its batch's first sequence. */
+function producerOf(message: object): string | undefined {
+  const context = (
+    message as {
+      batchContext?: {
+        producerId?: unknown;
+        producerEpoch?: unknown;
+        firstSequence?: unknown;
+      };
+    }
+  ).batchContext;
+  return context
+    ? `producer ${String(context.producerId)} epoch ${String(context.producerEpoch)} sequence ${String(context.firstSequence)}`
+    : undefined;
+}
+
 export interface PlainRecord {
+  /** Which producer session wrote it (for the loss checker's duplicates). */
+  producer?: string;
   partition: number;
   offset: number;
   key: string | null;

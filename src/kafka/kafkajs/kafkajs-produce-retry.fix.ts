@@ -12,6 +12,13 @@ interface BrokerPrototype {
 
 const require = createRequire(import.meta.url);
 
+interface ProduceRequest {
+  topicData?: { partitions?: { messages?: object[] }[] }[];
+}
+
+/** Messages a broker acknowledged: kafkajs must never send them again. */
+const written = new WeakSet<object>();
+
 /** The cluster (one per producer) each broker object was handed out by. */
 const clusterOf = new WeakMap<object, object>();
 /** Each cluster's produce requests that have no answer yet. */
@@ -27,10 +34,19 @@ const unanswered = new WeakMap<object, Set<Promise<unknown>>>();
  * number and the broker appends the records again. Found by the loss checker
  * (test/faults): records twice in the topic after two of three brokers died.
  *
+ * The same happens within one attempt: kafkajs keys its answers by broker
+ * object, and after a connection closed it holds a stale object and a new
+ * one for the same node, so it sends the node's records twice; the second
+ * request goes out with the next sequence number (seen: one producer id,
+ * sequence 62 at offset 62 and 63 at offset 132, same records).
+ *
  * The fix: a send's next attempt (kafkajs calls addMultipleTargetTopics at
  * the start of each) first waits until the producer's requests of the
- * previous attempt have an answer, so it resends only what has none. Patches
- * the Cluster and Broker prototypes, looked up at each call.
+ * previous attempt have an answer, so it resends only what has none; and a
+ * request whose records a broker already acknowledged fails before it is
+ * sent (retriable), so kafkajs rolls its sequence numbers back, drops that
+ * broker object's entry and finds the records answered on the next attempt.
+ * Patches the Cluster and Broker prototypes, looked up at each call.
  */
 export function applySettledProduceRetries(): void {
   const Cluster = require('kafkajs/src/cluster/index.js') as {
@@ -38,6 +54,12 @@ export function applySettledProduceRetries(): void {
   };
   const Broker = require('kafkajs/src/broker/index.js') as {
     prototype: BrokerPrototype;
+  };
+  const { KafkaJSError } = require('kafkajs/src/errors.js') as {
+    KafkaJSError: new (
+      message: string,
+      options: { retriable: boolean },
+    ) => Error;
   };
   const cluster = Cluster.prototype;
   if (cluster.__settledRetries) {
@@ -62,7 +84,26 @@ export function applySettledProduceRetries(): void {
   };
   const produce = Broker.prototype.produce;
   Broker.prototype.produce = function (this: object, ...args: unknown[]) {
-    const request = produce.apply(this, args);
+    const entries = ((args[0] as ProduceRequest | undefined)?.topicData ?? [])
+      .flatMap((topic) => topic.partitions ?? [])
+      .map((entry) => entry.messages ?? []);
+    if (
+      entries.length > 0 &&
+      entries.every((messages) => messages.some((m) => written.has(m)))
+    ) {
+      return Promise.reject(
+        new KafkaJSError(
+          'these records were already acknowledged by a broker: not sent again',
+          { retriable: true },
+        ),
+      );
+    }
+    const request = produce.apply(this, args).then((response) => {
+      for (const messages of entries) {
+        for (const message of messages) written.add(message);
+      }
+      return response;
+    });
     const owner = clusterOf.get(this);
     if (owner) {
       let pending = unanswered.get(owner);
