@@ -6,7 +6,10 @@ import { inject } from 'vitest';
 import { AnalyticsService } from '../src/consumers/analytics/analytics.service.js';
 import { RealtimeService } from '../src/consumers/realtime/realtime.service.js';
 import type { GroupMessageMeta } from '../src/kafka/group-message.context.js';
-import type { DemoMessage } from '../src/messages/demo-message.js';
+import {
+  type DemoMessage,
+  encodeDemoMessage,
+} from '../src/messages/demo-message.js';
 import type { ConsumersView } from '../src/consumers/consumers.controller.js';
 import { type JournalEntry, readJournal } from './support/replica-process.js';
 import { TestAdmin } from './support/test-admin.js';
@@ -257,7 +260,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
       topic,
       messages: Array.from({ length: 10 }, (_, i) => ({
         partition: 0,
-        value: JSON.stringify({
+        value: encodeDemoMessage({
           id: `mid-${i}`,
           partition: 0,
           sequence: i,

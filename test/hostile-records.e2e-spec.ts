@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { inject } from 'vitest';
 import { deadLetterTopicName } from '../src/kafka/kafka.constants.js';
+import { encodeDemoMessage } from '../src/messages/demo-message.js';
 import type { ConsumersView } from '../src/consumers/consumers.controller.js';
 import { TestAdmin } from './support/test-admin.js';
 import { appEnv, TestApp } from './support/test-app.js';
@@ -11,7 +12,7 @@ import { waitFor } from './support/wait-for.js';
 const P = 3;
 
 function demoValue(partition: number): string {
-  return JSON.stringify({
+  return encodeDemoMessage({
     id: randomUUID(),
     partition,
     sequence: 1,

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { encodeDemoMessage } from '../src/messages/demo-message.js';
 import {
   buildAppIfStale,
   type JournalEntry,
@@ -49,12 +50,16 @@ describe('a replica process (real broker)', () => {
     await admin.disconnect();
   });
 
-  it('on SIGTERM mid-stream: readiness 503 first, exits within the timeout, commits cover all it processed', async () => {
-    const topic = uniqueName('sigterm');
-    const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
-    await admin.createTopic(topic, 3);
-    const replica = await ReplicaProcess.start({
-      name: uniqueName('draining'),
+  /** Both groups, no producer, a 10 s shutdown budget; `readinessDelayMs` before the drain. */
+  function startConsumerReplica(
+    name: string,
+    topic: string,
+    realtime: string,
+    analytics: string,
+    readinessDelayMs: number,
+  ): Promise<ReplicaProcess> {
+    return ReplicaProcess.start({
+      name: uniqueName(name),
       dir,
       env: {
         APP_ROLES: 'realtime,analytics',
@@ -63,9 +68,22 @@ describe('a replica process (real broker)', () => {
         REALTIME_GROUP_ID: realtime,
         ANALYTICS_GROUP_ID: analytics,
         SHUTDOWN_TIMEOUT_MS: '10000',
-        SHUTDOWN_READINESS_DELAY_MS: '1500',
+        SHUTDOWN_READINESS_DELAY_MS: String(readinessDelayMs),
       },
     });
+  }
+
+  it('on SIGTERM mid-stream: readiness 503 first, exits within the timeout, commits cover all it processed', async () => {
+    const topic = uniqueName('sigterm');
+    const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
+    await admin.createTopic(topic, 3);
+    const replica = await startConsumerReplica(
+      'draining',
+      topic,
+      realtime,
+      analytics,
+      1500,
+    );
     const producer = admin.kafka.producer();
     await producer.connect();
     // Steady production while the replica is told to stop: bounded in count and time.
@@ -77,7 +95,7 @@ describe('a replica process (real broker)', () => {
           topic,
           messages: Array.from({ length: 3 }, (_, partition) => ({
             partition,
-            value: JSON.stringify({
+            value: encodeDemoMessage({
               id: `${batch}-${partition}`,
               partition,
               sequence: batch,
@@ -155,7 +173,7 @@ describe('a replica process (real broker)', () => {
           const sequence = from + Math.floor(i / 3);
           return {
             partition,
-            value: JSON.stringify({
+            value: encodeDemoMessage({
               id: `${partition}-${sequence}`,
               partition,
               sequence,
@@ -167,19 +185,13 @@ describe('a replica process (real broker)', () => {
       });
     }
     await producer.disconnect();
-    const replica = await ReplicaProcess.start({
-      name: uniqueName('midbatch'),
-      dir,
-      env: {
-        APP_ROLES: 'realtime,analytics',
-        KAFKA_BROKERS: brokers.join(','),
-        KAFKA_TOPIC: topic,
-        REALTIME_GROUP_ID: realtime,
-        ANALYTICS_GROUP_ID: analytics,
-        SHUTDOWN_TIMEOUT_MS: '10000',
-        SHUTDOWN_READINESS_DELAY_MS: '0',
-      },
-    });
+    const replica = await startConsumerReplica(
+      'midbatch',
+      topic,
+      realtime,
+      analytics,
+      0,
+    );
     try {
       // SIGTERM as soon as both groups handle records (a substring check of
       // the young journal: parsing it on every poll would let it drain first).

@@ -87,9 +87,10 @@ export function applySettledProduceRetries(): void {
     const entries = ((args[0] as ProduceRequest | undefined)?.topicData ?? [])
       .flatMap((topic) => topic.partitions ?? [])
       .map((entry) => entry.messages ?? []);
+    // A partition's records are acknowledged together: its first one tells.
     if (
       entries.length > 0 &&
-      entries.every((messages) => messages.some((m) => written.has(m)))
+      entries.every((messages) => messages[0] && written.has(messages[0]))
     ) {
       return Promise.reject(
         new KafkaJSError(
