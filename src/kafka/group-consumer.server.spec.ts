@@ -7,8 +7,15 @@ import type {
 } from './client/group-consumer.port.js';
 import type { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GroupConsumerServer } from './group-consumer.server.js';
-import type { GroupMessageMeta } from './group-message.context.js';
-import { GROUP_MESSAGE_PATTERN } from './kafka.constants.js';
+import { plainMeta } from './record-pipeline.js';
+import type {
+  GroupMessageMeta,
+  GroupRecords,
+} from './group-message.context.js';
+import {
+  GROUP_BATCH_PATTERN,
+  GROUP_MESSAGE_PATTERN,
+} from './kafka.constants.js';
 
 /** The client port in memory: records what the server commits, pauses and leaves. */
 class FakeConsumer implements GroupConsumerPort {
@@ -69,8 +76,11 @@ function batchOf(partition: number, offsets: string[]) {
   return { batch, resolved };
 }
 
-/** A server on a fake port, joined with partition 0, whose handler is `handle`. */
+type Mode = 'per-record handler' | 'batch handler';
+
+/** A server on a fake port, joined with partition 0, whose handler calls `handle` per record. */
 async function joinedServer(
+  mode: Mode,
   handle: (payload: { offset: string }, server: GroupConsumerServer) => void,
 ) {
   const fake = new FakeConsumer();
@@ -79,7 +89,7 @@ async function joinedServer(
   const deadLetters = {
     ensureTopic: () => Promise.resolve('t.g.dlq'),
     publish: (_group: string, meta: GroupMessageMeta) => {
-      deadLettered.push({ ...meta });
+      deadLettered.push(plainMeta(meta));
       return Promise.resolve();
     },
   } as unknown as DeadLetterPublisher;
@@ -103,14 +113,25 @@ async function joinedServer(
     },
     deadLetters,
   );
-  server.addHandler(
-    GROUP_MESSAGE_PATTERN,
-    (payload: { offset: string }) => {
-      handle(payload, server);
-      return Promise.resolve();
-    },
-    true,
-  );
+  if (mode === 'batch handler') {
+    server.addHandler(
+      GROUP_BATCH_PATTERN,
+      (records: GroupRecords<{ offset: string }>) => {
+        for (const { payload } of records) handle(payload, server);
+        return Promise.resolve();
+      },
+      true,
+    );
+  } else {
+    server.addHandler(
+      GROUP_MESSAGE_PATTERN,
+      (payload: { offset: string }) => {
+        handle(payload, server);
+        return Promise.resolve();
+      },
+      true,
+    );
+  }
   let listenError: unknown;
   await server.listen((error) => (listenError = error));
   expect(listenError).toBeUndefined();
@@ -118,67 +139,103 @@ async function joinedServer(
   return { server, fake, deadLettered, journal };
 }
 
-describe('GroupConsumerServer on a fake client port', () => {
-  it('a handler failure in the middle of a batch dead-letters only that record and commits past it', async () => {
-    const { server, fake, deadLettered, journal } = await joinedServer(
-      ({ offset }) => {
-        if (offset === '11') throw new Error('poison');
-      },
-    );
-    const { batch, resolved } = batchOf(0, ['10', '11', '12']);
+describe.each<Mode>(['per-record handler', 'batch handler'])(
+  'GroupConsumerServer on a fake client port, %s',
+  (mode) => {
+    it('a handler failure in the middle of a batch dead-letters only that record and commits past it', async () => {
+      const { server, fake, deadLettered, journal } = await joinedServer(
+        mode,
+        ({ offset }) => {
+          if (offset === '11') throw new Error('poison');
+        },
+      );
+      const { batch, resolved } = batchOf(0, ['10', '11', '12']);
 
-    await fake.deliver(batch);
-    await server.close();
+      await fake.deliver(batch);
+      await server.close();
 
-    expect(journal).toEqual(['10', '12']);
-    expect(deadLettered.map((m) => [m.offset, m.attempt])).toEqual([['11', 2]]);
-    expect(resolved).toEqual(['12']);
-    expect(fake.commits.at(-1)).toEqual([{ partition: 0, offset: '13' }]);
-    expect(server.state.snapshot()).toMatchObject({
-      processed: 2,
-      deadLettered: 1,
-      retried: 1,
-      lastCommitted: { '0': '13' },
+      expect(journal).toEqual(['10', '12']);
+      expect(deadLettered.map((m) => [m.offset, m.attempt])).toEqual([
+        ['11', 2],
+      ]);
+      expect(resolved).toEqual(['12']);
+      expect(fake.commits.at(-1)).toEqual([{ partition: 0, offset: '13' }]);
+      expect(server.state.snapshot()).toMatchObject({
+        processed: 2,
+        deadLettered: 1,
+        retried: 1,
+        lastCommitted: { '0': '13' },
+      });
+      expect(fake.disconnected).toBe(true);
     });
-    expect(fake.disconnected).toBe(true);
-  });
 
-  it('a shutdown mid-batch stops between records and commits exactly what was handled, before leaving', async () => {
-    let closing: Promise<void> | undefined;
-    const { fake, journal } = await joinedServer(({ offset }, server) => {
-      if (offset === '21') closing = server.close();
+    it('a shutdown mid-batch stops between records and commits exactly what was handled, before leaving', async () => {
+      let closing: Promise<void> | undefined;
+      const { fake, journal } = await joinedServer(
+        mode,
+        ({ offset }, server) => {
+          if (offset === '21') closing = server.close();
+        },
+      );
+      const { batch, resolved } = batchOf(0, ['20', '21', '22', '23']);
+
+      await fake.deliver(batch);
+      await closing;
+
+      expect(journal).toEqual(['20', '21']);
+      expect(resolved).toEqual(['21']);
+      expect(fake.paused).toBe(true);
+      expect(fake.commits.at(-1)).toEqual([{ partition: 0, offset: '22' }]);
+      expect(fake.disconnected).toBe(true);
     });
-    const { batch, resolved } = batchOf(0, ['20', '21', '22', '23']);
 
-    await fake.deliver(batch);
-    await closing;
+    it('stops a batch whose partition is being taken away, and commits nothing for a partition it no longer owns', async () => {
+      let active = true;
+      const { server, fake, journal } = await joinedServer(
+        mode,
+        ({ offset }) => {
+          if (offset === '31') active = false;
+        },
+      );
+      const { batch, resolved } = batchOf(0, ['30', '31', '32']);
+      batch.isActive = () => active;
 
-    expect(journal).toEqual(['20', '21']);
-    expect(resolved).toEqual(['21']);
-    expect(fake.paused).toBe(true);
-    expect(fake.commits.at(-1)).toEqual([{ partition: 0, offset: '22' }]);
-    expect(fake.disconnected).toBe(true);
-  });
+      await fake.deliver(batch);
+      expect(journal).toEqual(['30', '31']);
+      expect(resolved).toEqual(['31']);
 
-  it('stops a batch whose partition is being taken away, and commits nothing for a partition it no longer owns', async () => {
-    let active = true;
-    const { server, fake, journal } = await joinedServer(({ offset }) => {
-      if (offset === '31') active = false;
+      fake.events!.rebalancing();
+      fake.events!.joined('member-1', true, [1]);
+      const moved = batchOf(0, ['32']);
+      await fake.deliver(moved.batch);
+      await server.close();
+
+      expect(journal).toEqual(['30', '31', '32']);
+      expect(fake.commits.flat().map((c) => c.offset)).not.toContain('33');
     });
-    const { batch, resolved } = batchOf(0, ['30', '31', '32']);
-    batch.isActive = () => active;
 
-    await fake.deliver(batch);
-    expect(journal).toEqual(['30', '31']);
-    expect(resolved).toEqual(['31']);
+    it('dead-letters a record that cannot be decoded at once, and goes on after it', async () => {
+      const { server, fake, deadLettered, journal } = await joinedServer(
+        mode,
+        () => undefined,
+      );
+      const { batch, resolved } = batchOf(0, ['40', '41', '42']);
+      (batch.records[1] as { value: Buffer }).value = Buffer.from('not json');
 
-    fake.events!.rebalancing();
-    fake.events!.joined('member-1', true, [1]);
-    const moved = batchOf(0, ['32']);
-    await fake.deliver(moved.batch);
-    await server.close();
+      await fake.deliver(batch);
+      await server.close();
 
-    expect(journal).toEqual(['30', '31', '32']);
-    expect(fake.commits.flat().map((c) => c.offset)).not.toContain('33');
-  });
-});
+      expect(journal).toEqual(['40', '42']);
+      expect(deadLettered.map((m) => [m.offset, m.attempt])).toEqual([
+        ['41', 0],
+      ]);
+      expect(resolved).toEqual(['42']);
+      expect(fake.commits.at(-1)).toEqual([{ partition: 0, offset: '43' }]);
+      expect(server.state.snapshot()).toMatchObject({
+        processed: 2,
+        deadLettered: 1,
+        retried: 0,
+      });
+    });
+  },
+);

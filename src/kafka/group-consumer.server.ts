@@ -12,16 +12,25 @@ import type {
   RecordBatch,
 } from './client/group-consumer.port.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
-import { GROUP_MESSAGE_PATTERN } from './kafka.constants.js';
+import {
+  GROUP_BATCH_PATTERN,
+  GROUP_MESSAGE_PATTERN,
+} from './kafka.constants.js';
 import { errorMessage, kafkaErrorCause } from './kafka.errors.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
 import { GroupConsumerState } from './group-consumer.state.js';
 import { OffsetCommitter } from './offset-committer.js';
 import {
+  GroupBatchContext,
   GroupMessageContext,
   type GroupMessageMeta,
 } from './group-message.context.js';
-import { RecordPipeline } from './record-pipeline.js';
+import {
+  metaOf,
+  RecordPipeline,
+  type RecordOutcome,
+} from './record-pipeline.js';
+import { RecordSlice, type RecordSliceHooks } from './record-slice.js';
 
 /** The consumer settings (validated env) this server uses, as they are. */
 type ConsumerTuning = Pick<
@@ -75,7 +84,7 @@ export class GroupConsumerServer
   private restartTimer: NodeJS.Timeout | undefined;
   private restartDelayMs = FIRST_RESTART_DELAY_MS;
   private readonly pipeline: RecordPipeline;
-  private handler: MessageHandler | null | undefined;
+  private bound: Handlers | undefined;
   private readonly committer = new OffsetCommitter({
     commit: async (offsets) => {
       await this.consumer?.commit(this.options.topic, offsets);
@@ -117,18 +126,7 @@ export class GroupConsumerServer
           error,
           attempts,
         ),
-      onHandled: (meta, payload) => {
-        try {
-          options.onProcessed?.(meta, payload);
-        } catch (error) {
-          // Not the record's fault (a journal that cannot be written): no dead
-          // letter, no commit; the record is read again, and readiness says why.
-          this.state.failing(
-            `cannot finish records after handling them: ${errorMessage(error)}`,
-          );
-          throw error;
-        }
-      },
+      onHandled: (meta, payload) => this.finishRecord(meta, payload),
       onRetry: (meta, error) => {
         this.state.recordRetry();
         this.logger.warn(
@@ -176,6 +174,7 @@ export class GroupConsumerServer
 
   private async start(): Promise<void> {
     const { groupId, topic, fromBeginning } = this.options;
+    this.handlers(); // no handler is a wiring mistake: fail at boot, not per record
     await this.deadLetters.ensureTopic(topic, groupId);
     const consumer = this.consumers({
       groupId,
@@ -190,7 +189,10 @@ export class GroupConsumerServer
         // fromBeginning only applies to partitions the group has never committed.
         fromBeginning,
         concurrency: this.options.partitionsConcurrently(),
-        eachBatch: (batch) => this.track(this.handleBatch(batch)),
+        // Tracked before any of it runs: a handler may begin shutdown
+        // synchronously, and the drain must then wait for this batch.
+        eachBatch: (batch) =>
+          this.track(Promise.resolve(batch).then((b) => this.handleBatch(b))),
       },
       {
         joined: (memberId, isLeader, partitions) => {
@@ -268,78 +270,221 @@ export class GroupConsumerServer
   }
 
   /**
-   * One partition's records in order; stops between records when shutdown
-   * begins or the partition is being taken away. Every finished record is
-   * queued for commit; the last one is resolved (the client fetches after
-   * it) when the batch ends, however it ends.
+   * One partition's records in order, to the batch handler if there is one,
+   * else record by record; stops between records when shutdown begins or the
+   * partition is being taken away. Every finished record is queued for
+   * commit; the last one is resolved (the client fetches after it) when the
+   * batch ends, however it ends.
    */
   private async handleBatch(batch: RecordBatch): Promise<void> {
+    this.state.fetched(batch.partition, batch.highWatermark);
+    const progress: BatchProgress = {};
+    try {
+      if (this.handlers().batch) {
+        await this.handleSlices(batch, progress);
+      } else {
+        await this.handleRecords(batch, progress);
+      }
+    } finally {
+      if (progress.done !== undefined) batch.resolve(progress.done);
+    }
+  }
+
+  /** Per-record handler: one Nest call per record. */
+  private async handleRecords(
+    batch: RecordBatch,
+    progress: BatchProgress,
+  ): Promise<void> {
     const { topic, partition } = batch;
-    this.state.fetched(partition, batch.highWatermark);
     const heartbeat = () => batch.heartbeat();
     let sinceHeartbeat = Date.now();
     let sinceYield = performance.now();
-    let done: string | undefined;
-    try {
-      for (const record of batch.records) {
-        if (this.state.draining || !batch.isActive()) {
-          // Not handled, not committed: fetched again, here or by the next owner.
-          return;
-        }
+    for (const record of batch.records) {
+      if (this.state.draining || !batch.isActive()) {
+        // Not handled, not committed: fetched again, here or by the next owner.
+        return;
+      }
+      const started = performance.now();
+      // Why: handlers that finish at once chain the records of a batch (and
+      // of prefetched batches) as microtasks, which would starve timers, I/O
+      // and signals for seconds: probes, /metrics and SIGTERM wait no longer
+      // than YIELD_EVERY_MS.
+      if (started - sinceYield >= YIELD_EVERY_MS) {
+        await new Promise(setImmediate);
+        sinceYield = performance.now();
+        if (this.state.draining || !batch.isActive()) return;
+      }
+      const outcome = await this.pipeline.process(
+        topic,
+        partition,
+        record,
+        heartbeat,
+      );
+      if (!this.counted(outcome, started)) return;
+      progress.done = record.offset;
+      this.commitAfter(partition, record.offset);
+      // A long batch keeps the membership alive (the client throttles it).
+      if (Date.now() - sinceHeartbeat >= this.options.heartbeatIntervalMs) {
+        sinceHeartbeat = Date.now();
+        await heartbeat();
+      }
+    }
+  }
+
+  /**
+   * Batch handler: one Nest call per slice of the batch (at most
+   * YIELD_EVERY_MS of work, then timers, I/O and signals get their turn). A
+   * record the handler throws on is retried alone through the pipeline, then
+   * dead-lettered; a record that cannot be decoded is dead-lettered at once;
+   * both are committed past, and the next slice starts after them.
+   */
+  private async handleSlices(
+    batch: RecordBatch,
+    progress: BatchProgress,
+  ): Promise<void> {
+    const { topic, partition, records } = batch;
+    const heartbeat = () => batch.heartbeat();
+    const context = new GroupBatchContext([
+      { groupId: this.options.groupId, topic, partition },
+    ]);
+    const hooks = this.sliceHooks(batch);
+    let sinceHeartbeat = Date.now();
+    let position = 0;
+    while (position < records.length) {
+      if (this.state.draining || !batch.isActive()) return;
+      const slice = new RecordSlice(
+        records,
+        position,
+        performance.now() + YIELD_EVERY_MS,
+        hooks,
+      );
+      let failure: unknown;
+      let failed = false;
+      try {
+        await this.invoke(this.handlers().batch, slice, context);
+        slice.finish();
+      } catch (error) {
+        if (slice.failedToFinish) throw error;
+        failure = error;
+        failed = true;
+      }
+      if (slice.lastHandled >= 0) {
+        progress.done = records[slice.lastHandled].offset;
+        this.commitAfter(partition, progress.done);
+      }
+      position = slice.position;
+      if (failed || slice.stop === 'undecodable') {
+        // The record the handler failed on (or, if it held none, the next
+        // one), or the one that could not be decoded: alone, with retries.
+        const held = failed && slice.heldRecord ? slice.heldRecord : undefined;
+        const index = held ? slice.held : position;
+        const record = records[index];
         const started = performance.now();
-        // Why: handlers that finish at once chain the records of a batch (and
-        // of prefetched batches) as microtasks, which would starve timers, I/O
-        // and signals for seconds: probes, /metrics and SIGTERM wait no longer
-        // than YIELD_EVERY_MS.
-        if (started - sinceYield >= YIELD_EVERY_MS) {
-          await new Promise(setImmediate);
-          sinceYield = performance.now();
-          if (this.state.draining || !batch.isActive()) return;
-        }
         const outcome = await this.pipeline.process(
           topic,
           partition,
           record,
           heartbeat,
+          held && { ...held, error: failure },
         );
-        const seconds = (performance.now() - started) / 1_000;
-        if (outcome.kind === 'abandoned') {
-          return;
-        }
-        if (outcome.kind === 'handled') {
-          this.state.recordProcessed(seconds);
-        } else {
-          this.state.recordDeadLettered(seconds);
-        }
-        done = record.offset;
-        this.commitAfter(partition, done);
-        // A long batch keeps the membership alive (the client throttles it).
-        if (Date.now() - sinceHeartbeat >= this.options.heartbeatIntervalMs) {
-          sinceHeartbeat = Date.now();
-          await heartbeat();
-        }
+        if (!this.counted(outcome, started)) return;
+        progress.done = record.offset;
+        this.commitAfter(partition, record.offset);
+        position = index + 1;
       }
-    } finally {
-      if (done !== undefined) batch.resolve(done);
+      if (slice.stop === 'stopped') return;
+      if (slice.stop === 'deadline') {
+        await new Promise(setImmediate);
+      }
+      if (Date.now() - sinceHeartbeat >= this.options.heartbeatIntervalMs) {
+        sinceHeartbeat = Date.now();
+        await heartbeat();
+      }
     }
   }
 
-  /** The Nest handler bound to this transport; an errored observable is a failure too. */
-  private async handle(payload: unknown, meta: GroupMessageMeta) {
-    // Looked up once: Nest parses the pattern on every lookup (a JSON.parse
-    // that throws for a plain string), 30% of a group's CPU per record.
-    const handler = (this.handler ??= this.getHandlerByPattern(
-      GROUP_MESSAGE_PATTERN,
-    ));
-    if (!handler) {
-      throw new Error(
-        `no @EventPattern('${GROUP_MESSAGE_PATTERN}') handler for ${this.options.name}`,
-      );
+  /** What a slice does with each record it hands over and each one handled. */
+  private sliceHooks(batch: RecordBatch): RecordSliceHooks {
+    const { groupId, decode } = this.options;
+    const { topic, partition } = batch;
+    return {
+      decode,
+      meta: (record) => metaOf(groupId, topic, partition, record),
+      handled: (meta, payload, seconds) => {
+        this.finishRecord(meta, payload);
+        this.state.recordProcessed(seconds);
+      },
+      stopped: () => this.state.draining || !batch.isActive(),
+    };
+  }
+
+  /** Counts a record's outcome; false if it was abandoned (the batch stops there). */
+  private counted(outcome: RecordOutcome, started: number): boolean {
+    const seconds = (performance.now() - started) / 1_000;
+    if (outcome.kind === 'abandoned') {
+      return false;
     }
-    const result: unknown = await handler(
-      payload,
-      new GroupMessageContext([meta]),
-    );
+    if (outcome.kind === 'handled') {
+      this.state.recordProcessed(seconds);
+    } else {
+      this.state.recordDeadLettered(seconds);
+    }
+    return true;
+  }
+
+  /** After a record was handled, before its commit: the journal (onProcessed). */
+  private finishRecord(meta: GroupMessageMeta, payload: unknown): void {
+    try {
+      this.options.onProcessed?.(meta, payload);
+    } catch (error) {
+      // Not the record's fault (a journal that cannot be written): no dead
+      // letter, no commit; the record is read again, and readiness says why.
+      this.state.failing(
+        `cannot finish records after handling them: ${errorMessage(error)}`,
+      );
+      throw error;
+    }
+  }
+
+  /**
+   * The Nest handlers bound to this transport, looked up once: Nest parses
+   * the pattern on every lookup (a JSON.parse that throws for a plain
+   * string), 30% of a group's CPU per record.
+   */
+  private handlers(): Handlers {
+    if (!this.bound) {
+      const batch = this.getHandlerByPattern(GROUP_BATCH_PATTERN);
+      const record = this.getHandlerByPattern(GROUP_MESSAGE_PATTERN);
+      if (!batch && !record) {
+        throw new Error(
+          `no @EventPattern('${GROUP_BATCH_PATTERN}') or @EventPattern('${GROUP_MESSAGE_PATTERN}') handler for ${this.options.name}`,
+        );
+      }
+      this.bound = { batch, record };
+    }
+    return this.bound;
+  }
+
+  /** One record through whichever handler there is (the pipeline's attempts). */
+  private async handle(payload: unknown, meta: GroupMessageMeta) {
+    const { batch, record } = this.handlers();
+    if (batch) {
+      const context = new GroupBatchContext([
+        { groupId: meta.groupId, topic: meta.topic, partition: meta.partition },
+      ]);
+      await this.invoke(batch, [{ payload, meta }], context);
+    } else {
+      await this.invoke(record, payload, new GroupMessageContext([meta]));
+    }
+  }
+
+  /** Calls a Nest handler; an errored observable is a failure too. */
+  private async invoke(
+    handler: MessageHandler | null,
+    payload: unknown,
+    context: GroupMessageContext | GroupBatchContext,
+  ): Promise<void> {
+    const result: unknown = await (handler as MessageHandler)(payload, context);
     if (isObservable(result)) {
       await lastValueFrom(result, { defaultValue: undefined });
     }
@@ -392,6 +537,16 @@ export class GroupConsumerServer
     this.state.stopped();
     this.logger.log(`left group ${this.options.groupId}`);
   }
+}
+
+interface Handlers {
+  batch: MessageHandler | null;
+  record: MessageHandler | null;
+}
+
+/** How far a batch got: the offset of its last finished record. */
+interface BatchProgress {
+  done?: string;
 }
 
 /** Longest run of records handled without letting timers, I/O and signals in. */

@@ -4,6 +4,13 @@ export const GROUP_CONSUMER_FACTORY = 'KAFKA:GROUP_CONSUMER_FACTORY';
 
 /** Pattern under which each group's server dispatches a topic record to its handler. */
 export const GROUP_MESSAGE_PATTERN = 'group.message';
+/**
+ * Pattern of a batch handler: it gets the records of one partition at a time
+ * (GroupRecords) instead of one call per record, which spares Nest's per-call
+ * pipeline (context, pipes, filters, promises) for every record. A server
+ * uses its batch handler if it has one, its per-record handler otherwise.
+ */
+export const GROUP_BATCH_PATTERN = 'group.batch';
 
 export function deadLetterTopicName(topic: string, groupId: string): string {
   return `${topic}.${groupId}.dlq`;

@@ -2,6 +2,7 @@ import type { ConsumedRecord } from './client/group-consumer.port.js';
 import type { GroupMessageMeta } from './group-message.context.js';
 import { MalformedMessageError } from './kafka.errors.js';
 import {
+  plainMeta,
   RecordPipeline,
   type RecordPipelineOptions,
 } from './record-pipeline.js';
@@ -41,10 +42,10 @@ function pipeline(
     },
     handle: (_payload, meta) => handle(meta.attempt),
     deadLetter: (meta, _record, error, attempts) => {
-      deadLetters.push({ meta: { ...meta }, error, attempts });
+      deadLetters.push({ meta: plainMeta(meta), error, attempts });
       return Promise.resolve();
     },
-    onHandled: (meta) => handled.push({ ...meta }),
+    onHandled: (meta) => handled.push(plainMeta(meta)),
     onRetry: (meta) => retries.push(meta.attempt),
     draining: () => draining,
     sleep: (ms) => {

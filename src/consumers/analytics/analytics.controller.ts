@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, UseFilters } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { GROUP_MESSAGE_PATTERN } from '../../kafka/kafka.constants.js';
-import { GroupMessageContext } from '../../kafka/group-message.context.js';
+import { GROUP_BATCH_PATTERN } from '../../kafka/kafka.constants.js';
+import type { GroupRecords } from '../../kafka/group-message.context.js';
 import type { GroupConsumerServer } from '../../kafka/group-consumer.server.js';
 import { RethrowRpcErrorsFilter } from '../../kafka/rethrow-rpc-errors.filter.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
@@ -24,13 +24,14 @@ export class AnalyticsController {
   ) {}
 
   // Bound to the analytics server only (nestjs/nest#13421).
-  @EventPattern<string>(GROUP_MESSAGE_PATTERN, ANALYTICS_TRANSPORT)
+  @EventPattern<string>(GROUP_BATCH_PATTERN, ANALYTICS_TRANSPORT)
   @UseFilters(RethrowRpcErrorsFilter)
-  handle(
-    @Payload() message: DemoMessage,
-    @Ctx() context: GroupMessageContext,
-  ): void {
-    this.analytics.record(message, context.meta);
+  handle(@Payload() records: GroupRecords<DemoMessage>): void {
+    // One call per run of a partition's records: a throw retries the record
+    // held, alone (GroupRecords).
+    for (const { payload, meta } of records) {
+      this.analytics.record(payload, meta);
+    }
   }
 
   @Get()

@@ -1,5 +1,5 @@
 import { Controller, type MessageEvent, Sse, UseFilters } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   ApiOkResponse,
   ApiOperation,
@@ -7,8 +7,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
-import { GROUP_MESSAGE_PATTERN } from '../../kafka/kafka.constants.js';
-import { GroupMessageContext } from '../../kafka/group-message.context.js';
+import { GROUP_BATCH_PATTERN } from '../../kafka/kafka.constants.js';
+import type { GroupRecords } from '../../kafka/group-message.context.js';
 import { RethrowRpcErrorsFilter } from '../../kafka/rethrow-rpc-errors.filter.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
 import { REALTIME_TRANSPORT } from './realtime.constants.js';
@@ -21,13 +21,14 @@ export class RealtimeController {
 
   // Bound to the realtime server only: without the transport id every Kafka
   // server in the app would run this handler too (nestjs/nest#13421).
-  @EventPattern<string>(GROUP_MESSAGE_PATTERN, REALTIME_TRANSPORT)
+  @EventPattern<string>(GROUP_BATCH_PATTERN, REALTIME_TRANSPORT)
   @UseFilters(RethrowRpcErrorsFilter)
-  handle(
-    @Payload() message: DemoMessage,
-    @Ctx() context: GroupMessageContext,
-  ): void {
-    this.realtime.handle(message, context.meta);
+  handle(@Payload() records: GroupRecords<DemoMessage>): void {
+    // One call per run of a partition's records: a throw retries the record
+    // held, alone (GroupRecords).
+    for (const { payload, meta } of records) {
+      this.realtime.handle(payload, meta);
+    }
   }
 
   @Sse('stream')
