@@ -9,6 +9,7 @@ import { GROUP_CONSUMER_FACTORY, KAFKA_CLIENT } from '../kafka.constants.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
 import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
+import { applyFastRecordDecoding } from './kafkajs-record-decoding.fix.js';
 import { ConnectionFailures, kafkaLogCreator } from './kafkajs-logger.js';
 import { applySettledProduceRetries } from './kafkajs-produce-retry.fix.js';
 import { KafkajsProducer } from './kafkajs-producer.js';
@@ -30,6 +31,7 @@ export const kafkajsProviders: Provider[] = [
       failures: ConnectionFailures,
     ) => {
       applyLinearHeaderDecoding();
+      applyFastRecordDecoding();
       applyNonNegativeThrottleCheck();
       applySettledProduceRetries();
       for (const warning of config.security.warnings) {

@@ -1,0 +1,156 @@
+import { createRequire } from 'node:module';
+import { toHeaderObject } from './kafkajs-header-decoding.fix.js';
+
+/** The part of kafkajs' protocol Decoder a record is read with. */
+interface Decoder {
+  buffer: Buffer;
+  offset: number;
+  readInt8(): number;
+  readVarInt(): number;
+  readVarLong(): { toString(): string };
+  readVarIntBytes(): Buffer | null;
+  readVarIntString(): string | null;
+}
+
+/** What kafkajs' record batch decoder passes along with each record. */
+interface BatchContext {
+  firstOffset?: string;
+  firstTimestamp?: string;
+  maxTimestamp?: string;
+  magicByte?: number;
+  isControlBatch?: boolean;
+  timestampType?: number;
+}
+
+const require = createRequire(import.meta.url);
+const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js';
+/** Modules that hold kafkajs' record decoder (directly or through each other) once loaded. */
+const HOLDERS = [
+  'kafkajs/src/protocol/recordBatch/v0/decoder.js',
+  'kafkajs/src/protocol/requests/fetch/',
+];
+const LOG_APPEND_TIME = 1; // kafkajs/src/protocol/timestampTypes
+const SAFE_VARLONG_BYTES = 7; // 49 bits: the zigzag value is a safe integer
+
+/**
+ * kafkajs 2.2.4 (unmaintained) decodes every record's offset and timestamp
+ * with its Long class: the batch's first offset and first timestamp are
+ * parsed from strings again for each record, added to, and printed back
+ * (two Long.fromString, two Long.toString and a Long zigzag per record). It
+ * was the largest single cost of draining a backlog (npm run bench): a third
+ * of the CPU of a bare kafkajs consumer.
+ *
+ * The same record, the same shape, with numbers: the batch's base offset and
+ * timestamp are parsed once per batch, and offset and timestamp are plain
+ * sums while they stay safe integers (BigInt beyond, never a rounded value).
+ * Headers are read in one linear pass (toHeaderObject). The decoder is
+ * swapped in kafkajs' module cache; modules that had already captured the
+ * old one (a fetch before this ran) are dropped from the cache so the next
+ * fetch loads them with this one.
+ */
+export function applyFastRecordDecoding(): void {
+  const path = require.resolve(RECORD_DECODER);
+  require(path);
+  const module = require.cache[path];
+  if (!module || module.exports === decodeRecord) {
+    return;
+  }
+  module.exports = decodeRecord;
+  const base = path.slice(0, path.indexOf('kafkajs/src/'));
+  for (const cached of Object.keys(require.cache)) {
+    if (HOLDERS.some((holder) => cached.startsWith(base + holder))) {
+      delete require.cache[cached];
+    }
+  }
+}
+
+let lastContext: BatchContext | undefined;
+let baseOffset = 0;
+let baseTimestamp = 0;
+
+/** kafkajs' record v0 decoder, field for field (see the kafkajs file for the layout). */
+export function decodeRecord(
+  decoder: Decoder,
+  batchContext: BatchContext = {},
+): unknown {
+  if (batchContext !== lastContext) {
+    lastContext = batchContext;
+    baseOffset = Number(batchContext.firstOffset);
+    baseTimestamp = Number(batchContext.firstTimestamp);
+  }
+  const {
+    firstOffset,
+    firstTimestamp,
+    magicByte,
+    isControlBatch = false,
+    timestampType,
+    maxTimestamp,
+  } = batchContext;
+  const attributes = decoder.readInt8();
+  const timestampDelta = readVarLong(decoder);
+  const timestamp =
+    timestampType === LOG_APPEND_TIME && maxTimestamp
+      ? maxTimestamp
+      : sum(firstTimestamp, baseTimestamp, timestampDelta);
+  const offset = sum(firstOffset, baseOffset, decoder.readVarInt());
+  const key = decoder.readVarIntBytes();
+  const value = decoder.readVarIntBytes();
+  const count = decoder.readVarInt();
+  const headers: Record<string, Buffer | Buffer[]> = {};
+  if (count > 0) {
+    const list = new Array<{ key: string; value: Buffer }>(count);
+    for (let i = 0; i < count; i++) {
+      // A null key or value is kept as kafkajs keeps it ("null" key, null value).
+      list[i] = {
+        key: decoder.readVarIntString() as string,
+        value: decoder.readVarIntBytes() as Buffer,
+      };
+    }
+    toHeaderObject(list, headers);
+  }
+  return {
+    magicByte,
+    attributes,
+    timestamp,
+    offset,
+    key,
+    value,
+    headers,
+    isControlRecord: isControlBatch,
+    batchContext,
+  };
+}
+
+/** base + delta as a decimal string; `text` is the base as kafkajs read it. */
+function sum(
+  text: string | undefined,
+  base: number,
+  delta: number | bigint,
+): string {
+  if (typeof delta === 'number') {
+    const total = base + delta;
+    if (Number.isSafeInteger(base) && Number.isSafeInteger(total)) {
+      return String(total);
+    }
+  }
+  return (BigInt(text ?? 0) + BigInt(delta)).toString();
+}
+
+/** A zigzag varlong: a number while it is a safe integer, else a bigint. */
+function readVarLong(decoder: Decoder): number | bigint {
+  const { buffer } = decoder;
+  const start = decoder.offset;
+  let raw = 0;
+  let multiplier = 1;
+  for (let i = 0; i < SAFE_VARLONG_BYTES; i++) {
+    const byte = buffer[start + i];
+    raw += (byte & 0x7f) * multiplier;
+    if (byte < 0x80) {
+      decoder.offset = start + i + 1;
+      return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+    }
+    multiplier *= 128;
+  }
+  // Longer than any timestamp delta in practice: kafkajs' own Long path.
+  return BigInt(decoder.readVarLong().toString());
+}
