@@ -10,6 +10,7 @@ import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
 import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
 import { applyFastRecordDecoding } from './kafkajs-record-decoding.fix.js';
+import { applyFastRecordEncoding } from './kafkajs-record-encoding.fix.js';
 import { ConnectionFailures, kafkaLogCreator } from './kafkajs-logger.js';
 import { applySettledProduceRetries } from './kafkajs-produce-retry.fix.js';
 import { KafkajsProducer } from './kafkajs-producer.js';
@@ -32,6 +33,7 @@ export const kafkajsProviders: Provider[] = [
     ) => {
       applyLinearHeaderDecoding();
       applyFastRecordDecoding();
+      applyFastRecordEncoding();
       applyNonNegativeThrottleCheck();
       applySettledProduceRetries();
       for (const warning of config.security.warnings) {
