@@ -1,5 +1,9 @@
 import { MalformedMessageError } from '../kafka/kafka.errors.js';
-import { decodeDemoMessage, encodeDemoMessage } from './demo-message.js';
+import {
+  decodeDemoMessage,
+  demoMessageEncoder,
+  encodeDemoMessage,
+} from './demo-message.js';
 
 describe('decodeDemoMessage', () => {
   const valid = {
@@ -45,6 +49,28 @@ describe('decodeDemoMessage', () => {
     expect(() => decodeDemoMessage(value)).toThrow(MalformedMessageError);
     expect(() => decodeDemoMessage(value)).toThrow(
       `malformed message: ${reason}`,
+    );
+  });
+});
+
+describe('demoMessageEncoder', () => {
+  it.each([
+    null,
+    { n: 1, nested: { list: [1, 'two', null, true] } },
+    'a "quoted" string with \\ and \u2028 and é😀',
+    [],
+    0,
+  ])('writes what encodeDemoMessage writes, payload %j', (payload) => {
+    const producedAt = '2026-11-25T05:00:00.000Z';
+    const encode = demoMessageEncoder(producedAt, payload);
+    expect(encode('id-"1"', 3, 12)).toBe(
+      encodeDemoMessage({
+        id: 'id-"1"',
+        partition: 3,
+        sequence: 12,
+        producedAt,
+        payload,
+      }),
     );
   });
 });

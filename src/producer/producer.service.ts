@@ -10,7 +10,7 @@ import { producerConfig } from '../config/config.namespaces.js';
 import { errorMessage, kafkaErrorCause } from '../kafka/kafka.errors.js';
 import { KafkaProducer } from '../kafka/client/kafka-producer.port.js';
 import { TopicService } from '../kafka/topic.service.js';
-import { encodeDemoMessage } from '../messages/demo-message.js';
+import { demoMessageEncoder } from '../messages/demo-message.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { ProduceRequestDto } from './dto/produce-request.dto.js';
 import {
@@ -82,18 +82,17 @@ export class ProducerService {
       idempotencyKey === undefined
         ? request.headers
         : { ...request.headers, [IDEMPOTENCY_HEADER]: idempotencyKey };
+    const encode = demoMessageEncoder(producedAt, request.payload ?? null);
     const records: PartitionedRecord[] = partitions.flatMap((partition) =>
       Array.from({ length: perPartition }, (_, i) => ({
         partition,
         key: request.key ?? null,
         headers,
-        value: encodeDemoMessage({
-          id: recordId(idempotencyKey, partition, i + 1),
+        value: encode(
+          recordId(idempotencyKey, partition, i + 1),
           partition,
-          sequence: i + 1,
-          producedAt,
-          payload: request.payload ?? null,
-        }),
+          i + 1,
+        ),
       })),
     );
 

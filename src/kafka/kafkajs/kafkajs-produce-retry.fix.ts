@@ -100,8 +100,9 @@ export function applySettledProduceRetries(): void {
       );
     }
     const request = produce.apply(this, args).then((response) => {
+      // Only the first record of each partition is ever looked up (above).
       for (const messages of entries) {
-        for (const message of messages) written.add(message);
+        if (messages[0]) written.add(messages[0]);
       }
       return response;
     });
