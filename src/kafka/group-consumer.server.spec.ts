@@ -82,6 +82,7 @@ type Mode = 'per-record handler' | 'batch handler';
 async function joinedServer(
   mode: Mode,
   handle: (payload: { offset: string }, server: GroupConsumerServer) => void,
+  batchHandler?: (records: GroupRecords) => void,
 ) {
   const fake = new FakeConsumer();
   const deadLettered: GroupMessageMeta[] = [];
@@ -117,7 +118,8 @@ async function joinedServer(
     server.addHandler(
       GROUP_BATCH_PATTERN,
       (records: GroupRecords<{ offset: string }>) => {
-        for (const { payload } of records) handle(payload, server);
+        if (batchHandler) batchHandler(records);
+        else for (const { payload } of records) handle(payload, server);
         return Promise.resolve();
       },
       true,
@@ -239,3 +241,41 @@ describe.each<Mode>(['per-record handler', 'batch handler'])(
     });
   },
 );
+
+describe('GroupConsumerServer on a fake client port, a batch handler that throws holding no record', () => {
+  const fails = new Error("not a record's fault");
+  it.each<[string, (records: GroupRecords) => void, string[], string[]]>([
+    [
+      'before taking one: each record is retried alone, then dead-lettered',
+      () => {
+        throw fails;
+      },
+      ['60', '61', '62'],
+      [],
+    ],
+    [
+      'after its last one: the records it moved past are handled',
+      (records) => {
+        for (const record of records) void record;
+        throw fails;
+      },
+      [],
+      ['60', '61', '62'],
+    ],
+  ])('%s', async (_name, handler, dead, handled) => {
+    const { server, fake, deadLettered, journal } = await joinedServer(
+      'batch handler',
+      () => undefined,
+      handler,
+    );
+    const { batch, resolved } = batchOf(0, ['60', '61', '62']);
+
+    await fake.deliver(batch);
+    await server.close();
+
+    expect(deadLettered.map((m) => m.offset)).toEqual(dead);
+    expect(journal).toEqual(handled);
+    expect(resolved).toEqual(['62']);
+    expect(fake.commits.at(-1)).toEqual([{ partition: 0, offset: '63' }]);
+  });
+});

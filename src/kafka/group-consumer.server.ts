@@ -373,6 +373,18 @@ export class GroupConsumerServer
         this.commitAfter(partition, progress.done);
       }
       position = slice.position;
+      if (
+        failed &&
+        !slice.heldRecord &&
+        (slice.stop === 'stopped' || position >= records.length)
+      ) {
+        // It threw holding no record, after its last one: the records it
+        // moved past are handled (the contract), and there is none to blame.
+        this.logger.warn(
+          `the batch handler threw after its last record of ${topic}[${partition}] (those it moved past count as handled): ${errorMessage(failure)}`,
+        );
+        return;
+      }
       if (failed || slice.stop === 'undecodable') {
         // The record the handler failed on (or, if it held none, the next
         // one), or the one that could not be decoded: alone, with retries.
