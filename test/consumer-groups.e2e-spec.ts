@@ -1,11 +1,24 @@
-import { Injectable } from '@nestjs/common';
+import { Controller, Injectable, Module, UseFilters } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { AnalyticsService } from '../src/consumers/analytics/analytics.service.js';
 import { RealtimeService } from '../src/consumers/realtime/realtime.service.js';
-import type { GroupMessageMeta } from '../src/kafka/group-message.context.js';
+import { ConsumersModule } from '../src/consumers/consumers.module.js';
+import { groupConsumerProvider } from '../src/consumers/group-consumer.provider.js';
+import {
+  REALTIME_SERVER,
+  REALTIME_TRANSPORT,
+} from '../src/consumers/realtime/realtime.constants.js';
+import { RealtimeModule } from '../src/consumers/realtime/realtime.module.js';
+import {
+  GroupMessageContext,
+  type GroupMessageMeta,
+} from '../src/kafka/group-message.context.js';
+import { GROUP_MESSAGE_PATTERN } from '../src/kafka/kafka.constants.js';
+import { RethrowRpcErrorsFilter } from '../src/kafka/rethrow-rpc-errors.filter.js';
 import {
   type DemoMessage,
   encodeDemoMessage,
@@ -41,6 +54,40 @@ class FlakyRealtimeService extends RealtimeService {
   }
 }
 
+/** Realtime with a per-record handler (one Nest call per record) instead of the app's batch handler. */
+@Controller()
+class PerRecordRealtimeController {
+  /** Records handed to this handler: proves the override took effect. */
+  static calls = 0;
+
+  constructor(private readonly realtime: RealtimeService) {}
+
+  @EventPattern<string>(GROUP_MESSAGE_PATTERN, REALTIME_TRANSPORT)
+  @UseFilters(RethrowRpcErrorsFilter)
+  handle(
+    @Payload() message: DemoMessage,
+    @Ctx() context: GroupMessageContext,
+  ): void {
+    PerRecordRealtimeController.calls++;
+    this.realtime.handle(message, context.meta);
+  }
+}
+
+@Module({
+  imports: [ConsumersModule],
+  controllers: [PerRecordRealtimeController],
+  providers: [
+    { provide: RealtimeService, useClass: FlakyRealtimeService },
+    groupConsumerProvider({
+      provide: REALTIME_SERVER,
+      name: 'realtime',
+      transportId: REALTIME_TRANSPORT,
+      groupId: (settings) => settings.realtimeGroupId,
+    }),
+  ],
+})
+class PerRecordRealtimeModule {}
+
 describe('realtime and analytics consumer groups (real broker)', () => {
   const brokers = inject('kafkaBrokers');
   const dir = mkdtempSync(join(tmpdir(), 'groups-'));
@@ -53,6 +100,19 @@ describe('realtime and analytics consumer groups (real broker)', () => {
   afterAll(async () => {
     await admin.disconnect();
   });
+
+  /** Closes the app, then deletes its topic and both groups' dead-letter topics. */
+  async function closeAndDelete(
+    app: TestApp,
+    topic: string,
+    ...groups: string[]
+  ): Promise<void> {
+    await app.close();
+    await admin.deleteTopics([
+      topic,
+      ...groups.map((group) => `${topic}.${group}.dlq`),
+    ]);
+  }
 
   function envFor(
     topic: string,
@@ -237,87 +297,90 @@ describe('realtime and analytics consumer groups (real broker)', () => {
       expect([rt.processed, rt.retried, rt.deadLettered]).toEqual([2, 2, 1]);
       expect([an.processed, an.retried, an.deadLettered]).toEqual([3, 0, 0]);
     } finally {
-      await app.close();
-      await admin.deleteTopics([
-        topic,
-        `${topic}.${realtime}.dlq`,
-        `${topic}.${analytics}.dlq`,
-      ]);
+      await closeAndDelete(app, topic, realtime, analytics);
     }
   });
 
-  it('a failure in the middle of a fetched batch dead-letters only that record and commits past it', async () => {
-    const topic = uniqueName('midbatch');
-    const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
-    const journal = join(dir, `${topic}.jsonl`);
-    FlakyRealtimeService.attempts.clear();
-    await admin.createTopic(topic, P);
-    // A backlog written before the service starts: each group fetches the
-    // ten records of partition 0 as one batch; the fifth one fails.
-    const producer = admin.kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic,
-      messages: Array.from({ length: 10 }, (_, i) => ({
-        partition: 0,
-        value: encodeDemoMessage({
-          id: `mid-${i}`,
+  it.each([
+    ['batch handler (the app’s own)', undefined],
+    ['per-record handler', PerRecordRealtimeModule],
+  ])(
+    'a failure in the middle of a fetched batch dead-letters only that record and commits past it: %s',
+    async (_kind, realtimeModule) => {
+      const topic = uniqueName('midbatch');
+      PerRecordRealtimeController.calls = 0;
+      const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
+      const journal = join(dir, `${topic}.jsonl`);
+      FlakyRealtimeService.attempts.clear();
+      await admin.createTopic(topic, P);
+      // A backlog written before the service starts: each group fetches the
+      // ten records of partition 0 as one batch; the fifth one fails.
+      const producer = admin.kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic,
+        messages: Array.from({ length: 10 }, (_, i) => ({
           partition: 0,
-          sequence: i,
-          producedAt: new Date().toISOString(),
-          payload: { fail: i === 4 },
+          value: encodeDemoMessage({
+            id: `mid-${i}`,
+            partition: 0,
+            sequence: i,
+            producedAt: new Date().toISOString(),
+            payload: { fail: i === 4 },
+          }),
+        })),
+      });
+      await producer.disconnect();
+      const app = await TestApp.start({
+        env: envFor(topic, realtime, analytics, {
+          CONSUMER_MAX_RETRIES: '1',
+          CONSUMER_JOURNAL_FILE: journal,
         }),
-      })),
-    });
-    await producer.disconnect();
-    const app = await TestApp.start({
-      env: envFor(topic, realtime, analytics, {
-        CONSUMER_MAX_RETRIES: '1',
-        CONSUMER_JOURNAL_FILE: journal,
-      }),
-      override: (builder) =>
-        builder
-          .overrideProvider(RealtimeService)
-          .useClass(FlakyRealtimeService),
-    });
-    try {
-      await waitFor(() => admin.caughtUp(realtime, topic), {
-        what: 'realtime committed past the failing record',
+        override: (builder) =>
+          realtimeModule
+            ? builder.overrideModule(RealtimeModule).useModule(realtimeModule)
+            : builder
+                .overrideProvider(RealtimeService)
+                .useClass(FlakyRealtimeService),
       });
-      await waitFor(() => admin.caughtUp(analytics, topic), {
-        what: 'analytics committed everything',
-      });
-      expect((await admin.committedOffsets(realtime, topic))[0]).toBe(10);
+      try {
+        await waitFor(() => admin.caughtUp(realtime, topic), {
+          what: 'realtime committed past the failing record',
+        });
+        await waitFor(() => admin.caughtUp(analytics, topic), {
+          what: 'analytics committed everything',
+        });
+        expect((await admin.committedOffsets(realtime, topic))[0]).toBe(10);
 
-      const handled = readJournal(journal).filter((l) => l.group === realtime);
-      expect(handled.map((l) => l.offset)).toEqual([
-        '0',
-        '1',
-        '2',
-        '3',
-        '5',
-        '6',
-        '7',
-        '8',
-        '9',
-      ]);
-      expect(idsOf(readJournal(journal), analytics)).toHaveLength(10);
-      const dead = await admin.readRecords(`${topic}.${realtime}.dlq`, 1);
-      expect(dead.map((d) => d.headers['x-origin-offset'])).toEqual(['4']);
-      expect(dead[0].headers['x-attempts']).toBe('2');
-      expect(FlakyRealtimeService.attempts.get('mid-4')).toBe(2);
-      expect(FlakyRealtimeService.attempts.get('mid-5')).toBe(1);
-      const [rt] = (await app.get<ConsumersView>('/consumers')).body.groups;
-      expect([rt.processed, rt.retried, rt.deadLettered]).toEqual([9, 1, 1]);
-    } finally {
-      await app.close();
-      await admin.deleteTopics([
-        topic,
-        `${topic}.${realtime}.dlq`,
-        `${topic}.${analytics}.dlq`,
-      ]);
-    }
-  });
+        const handled = readJournal(journal).filter(
+          (l) => l.group === realtime,
+        );
+        expect(handled.map((l) => l.offset)).toEqual([
+          '0',
+          '1',
+          '2',
+          '3',
+          '5',
+          '6',
+          '7',
+          '8',
+          '9',
+        ]);
+        expect(idsOf(readJournal(journal), analytics)).toHaveLength(10);
+        const dead = await admin.readRecords(`${topic}.${realtime}.dlq`, 1);
+        expect(dead.map((d) => d.headers['x-origin-offset'])).toEqual(['4']);
+        expect(dead[0].headers['x-attempts']).toBe('2');
+        expect(FlakyRealtimeService.attempts.get('mid-4')).toBe(2);
+        expect(FlakyRealtimeService.attempts.get('mid-5')).toBe(1);
+        // 9 handled + 2 attempts at the failing one, all through this handler.
+        expect(PerRecordRealtimeController.calls).toBe(realtimeModule ? 11 : 0);
+        const [rt] = (await app.get<ConsumersView>('/consumers')).body.groups;
+        expect([rt.processed, rt.retried, rt.deadLettered]).toEqual([9, 1, 1]);
+      } finally {
+        await closeAndDelete(app, topic, realtime, analytics);
+      }
+    },
+  );
 
   it('dead-letters a malformed record at once, in both groups, and keeps the partition flowing', async () => {
     const topic = uniqueName('malformed');
