@@ -9,7 +9,6 @@ import type { ConsumerSettings } from '../config/configuration.js';
 import type {
   GroupConsumerFactory,
   GroupConsumerPort,
-  RecordBatch,
 } from './client/group-consumer.port.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import {
@@ -25,12 +24,8 @@ import {
   GroupMessageContext,
   type GroupMessageMeta,
 } from './group-message.context.js';
-import {
-  metaOf,
-  RecordPipeline,
-  type RecordOutcome,
-} from './record-pipeline.js';
-import { RecordSlice, type RecordSliceHooks } from './record-slice.js';
+import { RecordPipeline } from './record-pipeline.js';
+import { BatchRunner } from './batch-runner.js';
 
 /** The consumer settings (validated env) this server uses, as they are. */
 type ConsumerTuning = Pick<
@@ -64,7 +59,11 @@ export interface GroupConsumerOptions extends ConsumerTuning {
 /**
  * One Kafka consumer in one consumer group, as a Nest custom transport.
  * Register it with `app.connectMicroservice({ strategy })`; handlers are
- * `@EventPattern(GROUP_MESSAGE_PATTERN, <transportId>)` methods.
+ * `@EventPattern(GROUP_BATCH_PATTERN, <transportId>)` methods (a run of a
+ * partition's records per call) or `@EventPattern(GROUP_MESSAGE_PATTERN,
+ * <transportId>)` ones (a record per call). The Nest shell and the client's
+ * lifecycle live here; the batch loop is BatchRunner, the per-record policy
+ * (retries, dead letter) RecordPipeline.
  *
  * Delivery contract: autoCommit is off; a record's offset+1 is committed only
  * after its handler succeeded or it was dead-lettered, in partition order
@@ -85,6 +84,7 @@ export class GroupConsumerServer
   private restartDelayMs = FIRST_RESTART_DELAY_MS;
   private readonly pipeline: RecordPipeline;
   private bound: Handlers | undefined;
+  private runner: BatchRunner | undefined;
   private readonly committer = new OffsetCommitter({
     commit: async (offsets) => {
       await this.consumer?.commit(this.options.topic, offsets);
@@ -174,7 +174,7 @@ export class GroupConsumerServer
 
   private async start(): Promise<void> {
     const { groupId, topic, fromBeginning } = this.options;
-    this.handlers(); // no handler is a wiring mistake: fail at boot, not per record
+    const runner = (this.runner ??= this.batchRunner());
     await this.deadLetters.ensureTopic(topic, groupId);
     const consumer = this.consumers({
       groupId,
@@ -192,7 +192,7 @@ export class GroupConsumerServer
         // Tracked before any of it runs: a handler may begin shutdown
         // synchronously, and the drain must then wait for this batch.
         eachBatch: (batch) =>
-          this.track(Promise.resolve(batch).then((b) => this.handleBatch(b))),
+          this.track(Promise.resolve(batch).then((b) => runner.run(b))),
       },
       {
         joined: (memberId, isLeader, partitions) => {
@@ -269,181 +269,6 @@ export class GroupConsumerServer
     return work.finally(() => this.inFlight.delete(work));
   }
 
-  /**
-   * One partition's records in order, to the batch handler if there is one,
-   * else record by record; stops between records when shutdown begins or the
-   * partition is being taken away. Every finished record is queued for
-   * commit; the last one is resolved (the client fetches after it) when the
-   * batch ends, however it ends.
-   */
-  private async handleBatch(batch: RecordBatch): Promise<void> {
-    this.state.fetched(batch.partition, batch.highWatermark);
-    const progress: BatchProgress = {};
-    try {
-      if (this.handlers().batch) {
-        await this.handleSlices(batch, progress);
-      } else {
-        await this.handleRecords(batch, progress);
-      }
-    } finally {
-      if (progress.done !== undefined) batch.resolve(progress.done);
-    }
-  }
-
-  /** Per-record handler: one Nest call per record. */
-  private async handleRecords(
-    batch: RecordBatch,
-    progress: BatchProgress,
-  ): Promise<void> {
-    const { topic, partition } = batch;
-    const heartbeat = () => batch.heartbeat();
-    let sinceHeartbeat = Date.now();
-    let sinceYield = performance.now();
-    for (const record of batch.records) {
-      if (this.state.draining || !batch.isActive()) {
-        // Not handled, not committed: fetched again, here or by the next owner.
-        return;
-      }
-      const started = performance.now();
-      // Why: handlers that finish at once chain the records of a batch (and
-      // of prefetched batches) as microtasks, which would starve timers, I/O
-      // and signals for seconds: probes, /metrics and SIGTERM wait no longer
-      // than YIELD_EVERY_MS.
-      if (started - sinceYield >= YIELD_EVERY_MS) {
-        await new Promise(setImmediate);
-        sinceYield = performance.now();
-        if (this.state.draining || !batch.isActive()) return;
-      }
-      const outcome = await this.pipeline.process(
-        topic,
-        partition,
-        record,
-        heartbeat,
-      );
-      if (!this.counted(outcome, started)) return;
-      progress.done = record.offset;
-      this.commitAfter(partition, record.offset);
-      // A long batch keeps the membership alive (the client throttles it).
-      if (Date.now() - sinceHeartbeat >= this.options.heartbeatIntervalMs) {
-        sinceHeartbeat = Date.now();
-        await heartbeat();
-      }
-    }
-  }
-
-  /**
-   * Batch handler: one Nest call per slice of the batch (at most
-   * YIELD_EVERY_MS of work, then timers, I/O and signals get their turn). A
-   * record the handler throws on is retried alone through the pipeline, then
-   * dead-lettered; a record that cannot be decoded is dead-lettered at once;
-   * both are committed past, and the next slice starts after them.
-   */
-  private async handleSlices(
-    batch: RecordBatch,
-    progress: BatchProgress,
-  ): Promise<void> {
-    const { topic, partition, records } = batch;
-    const heartbeat = () => batch.heartbeat();
-    const context = new GroupBatchContext([
-      { groupId: this.options.groupId, topic, partition },
-    ]);
-    const hooks = this.sliceHooks(batch);
-    let sinceHeartbeat = Date.now();
-    let position = 0;
-    while (position < records.length) {
-      if (this.state.draining || !batch.isActive()) return;
-      const slice = new RecordSlice(
-        records,
-        position,
-        performance.now() + YIELD_EVERY_MS,
-        hooks,
-      );
-      let failure: unknown;
-      let failed = false;
-      try {
-        await this.invoke(this.handlers().batch, slice, context);
-        slice.finish();
-      } catch (error) {
-        if (slice.failedToFinish) throw error;
-        failure = error;
-        failed = true;
-      }
-      if (slice.lastHandled >= 0) {
-        progress.done = records[slice.lastHandled].offset;
-        this.commitAfter(partition, progress.done);
-      }
-      position = slice.position;
-      if (
-        failed &&
-        !slice.heldRecord &&
-        (slice.stop === 'stopped' || position >= records.length)
-      ) {
-        // It threw holding no record, after its last one: the records it
-        // moved past are handled (the contract), and there is none to blame.
-        this.logger.warn(
-          `the batch handler threw after its last record of ${topic}[${partition}] (those it moved past count as handled): ${errorMessage(failure)}`,
-        );
-        return;
-      }
-      if (failed || slice.stop === 'undecodable') {
-        // The record the handler failed on (or, if it held none, the next
-        // one), or the one that could not be decoded: alone, with retries.
-        const held = failed && slice.heldRecord ? slice.heldRecord : undefined;
-        const index = held ? slice.held : position;
-        const record = records[index];
-        const started = performance.now();
-        const outcome = await this.pipeline.process(
-          topic,
-          partition,
-          record,
-          heartbeat,
-          held && { ...held, error: failure },
-        );
-        if (!this.counted(outcome, started)) return;
-        progress.done = record.offset;
-        this.commitAfter(partition, record.offset);
-        position = index + 1;
-      }
-      if (slice.stop === 'stopped') return;
-      if (slice.stop === 'deadline') {
-        await new Promise(setImmediate);
-      }
-      if (Date.now() - sinceHeartbeat >= this.options.heartbeatIntervalMs) {
-        sinceHeartbeat = Date.now();
-        await heartbeat();
-      }
-    }
-  }
-
-  /** What a slice does with each record it hands over and each one handled. */
-  private sliceHooks(batch: RecordBatch): RecordSliceHooks {
-    const { groupId, decode } = this.options;
-    const { topic, partition } = batch;
-    return {
-      decode,
-      meta: (record) => metaOf(groupId, topic, partition, record),
-      handled: (meta, payload, seconds) => {
-        this.finishRecord(meta, payload);
-        this.state.recordProcessed(seconds);
-      },
-      stopped: () => this.state.draining || !batch.isActive(),
-    };
-  }
-
-  /** Counts a record's outcome; false if it was abandoned (the batch stops there). */
-  private counted(outcome: RecordOutcome, started: number): boolean {
-    const seconds = (performance.now() - started) / 1_000;
-    if (outcome.kind === 'abandoned') {
-      return false;
-    }
-    if (outcome.kind === 'handled') {
-      this.state.recordProcessed(seconds);
-    } else {
-      this.state.recordDeadLettered(seconds);
-    }
-    return true;
-  }
-
   /** After a record was handled, before its commit: the journal (onProcessed). */
   private finishRecord(meta: GroupMessageMeta, payload: unknown): void {
     try {
@@ -475,6 +300,24 @@ export class GroupConsumerServer
       this.bound = { batch, record };
     }
     return this.bound;
+  }
+
+  /** Runs fetched batches through this server's handlers; fails at boot if it has none. */
+  private batchRunner(): BatchRunner {
+    const { batch } = this.handlers();
+    return new BatchRunner({
+      groupId: this.options.groupId,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      decode: this.options.decode,
+      pipeline: this.pipeline,
+      state: this.state,
+      batchHandler: batch
+        ? (records, context) => this.invoke(batch, records, context)
+        : undefined,
+      finish: (meta, payload) => this.finishRecord(meta, payload),
+      commitAfter: (partition, offset) => this.commitAfter(partition, offset),
+      warn: (message) => this.logger.warn(message),
+    });
   }
 
   /** One record through whichever handler there is (the pipeline's attempts). */
@@ -556,13 +399,6 @@ interface Handlers {
   record: MessageHandler | null;
 }
 
-/** How far a batch got: the offset of its last finished record. */
-interface BatchProgress {
-  done?: string;
-}
-
-/** Longest run of records handled without letting timers, I/O and signals in. */
-const YIELD_EVERY_MS = 10;
 const FIRST_RESTART_DELAY_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 60_000;
 
