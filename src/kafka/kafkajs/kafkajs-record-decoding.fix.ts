@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { toHeaderObject } from './kafkajs-header-decoding.fix.js';
+import { swapKafkajsModule } from './kafkajs-module-swap.js';
 
 /** The part of kafkajs' protocol Decoder a record is read with. */
 interface Decoder {
@@ -22,7 +22,6 @@ interface BatchContext {
   timestampType?: number;
 }
 
-const require = createRequire(import.meta.url);
 const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js';
 /** Modules that hold kafkajs' record decoder (directly or through each other) once loaded. */
 const HOLDERS = [
@@ -49,19 +48,7 @@ const SAFE_VARLONG_BYTES = 7; // 49 bits: the zigzag value is a safe integer
  * fetch loads them with this one.
  */
 export function applyFastRecordDecoding(): void {
-  const path = require.resolve(RECORD_DECODER);
-  require(path);
-  const module = require.cache[path];
-  if (!module || module.exports === decodeRecord) {
-    return;
-  }
-  module.exports = decodeRecord;
-  const base = path.slice(0, path.indexOf('kafkajs/src/'));
-  for (const cached of Object.keys(require.cache)) {
-    if (HOLDERS.some((holder) => cached.startsWith(base + holder))) {
-      delete require.cache[cached];
-    }
-  }
+  swapKafkajsModule(RECORD_DECODER, decodeRecord, HOLDERS);
 }
 
 let lastContext: BatchContext | undefined;

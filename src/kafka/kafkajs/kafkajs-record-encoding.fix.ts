@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { swapKafkajsModule } from './kafkajs-module-swap.js';
 
 /** A record as kafkajs' produce request hands it to the record encoder. */
 export interface RecordToEncode {
@@ -37,20 +38,8 @@ const HOLDERS = ['kafkajs/src/protocol/requests/produce/'];
  * Swapped in kafkajs' module cache like the record decoder.
  */
 export function applyFastRecordEncoding(): void {
-  const path = require.resolve(RECORD_ENCODER);
-  require(path);
-  const module = require.cache[path];
-  if (!module || module.exports === encodeRecord) {
-    return;
-  }
-  kafkajsEncodeRecord = module.exports as RecordEncoder;
-  module.exports = encodeRecord;
-  const base = path.slice(0, path.indexOf('kafkajs/src/'));
-  for (const cached of Object.keys(require.cache)) {
-    if (HOLDERS.some((holder) => cached.startsWith(base + holder))) {
-      delete require.cache[cached];
-    }
-  }
+  const original = swapKafkajsModule(RECORD_ENCODER, encodeRecord, HOLDERS);
+  if (original) kafkajsEncodeRecord = original as RecordEncoder;
 }
 
 let kafkajsEncodeRecord: RecordEncoder | undefined;
