@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { decodeRecord } from './kafkajs-record-decoding.fix.js';
+import { decodeRecord, toHeaderObject } from './kafkajs-record-decoding.fix.js';
 
 const require = createRequire(import.meta.url);
 
@@ -62,6 +62,23 @@ describe('the fast kafkajs record decoder', () => {
         headers: {
           r: [Buffer.from('1'), Buffer.from('2'), Buffer.from('3')],
           s: Buffer.from('x'),
+        },
+      },
+      context(),
+    ],
+    [
+      '24 headers, one key repeated three times',
+      {
+        offsetDelta: 1,
+        timestampDelta: 1,
+        key: null,
+        value: Buffer.from('v'),
+        headers: {
+          a: [Buffer.from('1'), Buffer.from('3'), Buffer.from('4')],
+          b: Buffer.from('2'),
+          ...Object.fromEntries(
+            Array.from({ length: 20 }, (_, i) => [`k${i}`, Buffer.from('v')]),
+          ),
         },
       },
       context(),
@@ -144,5 +161,13 @@ describe('the fast kafkajs record decoder', () => {
       ['201', '2001'],
       ['101', '1001'],
     ]);
+  });
+
+  it('keeps a header named __proto__ as data, not as the prototype', () => {
+    const headers = toHeaderObject([
+      { key: '__proto__', value: Buffer.from('x') },
+    ]);
+    expect(Object.keys(headers)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
   });
 });

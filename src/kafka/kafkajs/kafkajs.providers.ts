@@ -8,7 +8,6 @@ import { KafkaProducer } from '../client/kafka-producer.port.js';
 import { GROUP_CONSUMER_FACTORY, KAFKA_CLIENT } from '../kafka.constants.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
-import { applyLinearHeaderDecoding } from './kafkajs-header-decoding.fix.js';
 import { applyFastRecordDecoding } from './kafkajs-record-decoding.fix.js';
 import { applyFastRecordEncoding } from './kafkajs-record-encoding.fix.js';
 import { ConnectionFailures, kafkaLogCreator } from './kafkajs-logger.js';
@@ -31,7 +30,6 @@ export const kafkajsProviders: Provider[] = [
       app: ConfigType<typeof appConfig>,
       failures: ConnectionFailures,
     ) => {
-      applyLinearHeaderDecoding();
       applyFastRecordDecoding();
       applyFastRecordEncoding();
       applyNonNegativeThrottleCheck();
