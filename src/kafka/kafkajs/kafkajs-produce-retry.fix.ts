@@ -1,124 +1,346 @@
 import { createRequire } from 'node:module';
-
-type Method = (this: object, ...args: unknown[]) => Promise<unknown>;
-interface ClusterPrototype {
-  findBroker: Method;
-  addMultipleTargetTopics: Method;
-  __settledRetries?: true;
-}
-interface BrokerPrototype {
-  produce: Method;
-}
+import type { Kafka } from 'kafkajs';
+import { swapKafkajsModule } from './kafkajs-module-swap.js';
 
 const require = createRequire(import.meta.url);
 
-interface ProduceRequest {
-  topicData?: { partitions?: { messages?: object[] }[] }[];
+/** One record as kafkajs' producer hands it on (opaque here). */
+type Message = object;
+interface TopicMessages {
+  topic: string;
+  messages: Message[];
 }
+interface SendOptions {
+  acks: number;
+  timeout?: number;
+  compression?: number;
+  topicMessages: TopicMessages[];
+}
+/** One partition's answer, as kafkajs' producer returns it. */
+interface PartitionAnswer {
+  topicName: string;
+  partition: number;
+}
+interface PartitionData {
+  partition: number;
+  messages: Message[];
+  firstSequence?: number;
+}
+interface TopicData {
+  topic: string;
+  partitions: PartitionData[];
+}
+interface Broker {
+  nodeId: number;
+  produce(request: object): Promise<unknown>;
+}
+interface Cluster {
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  findLeaderForPartitions(
+    topic: string,
+    partitions: number[],
+  ): Record<string, number[]>;
+  findBroker(options: { nodeId: string }): Promise<Broker>;
+  removeBroker(options: { host: string; port: number }): void;
+  isConnected(): boolean;
+  connect(): Promise<void>;
+}
+interface EosManager {
+  acquireBrokerLock(broker: Broker): Promise<void>;
+  releaseBrokerLock(broker: Broker): void | Promise<void>;
+  isTransactional(): boolean;
+  addPartitionsToTransaction(topicData: TopicData[]): Promise<void>;
+  getTransactionalId(): string;
+  getProducerId(): number;
+  getProducerEpoch(): number;
+  getSequence(topic: string, partition: number): number;
+  updateSequence(topic: string, partition: number, increment: number): void;
+}
+type Retrier = <T>(
+  attempt: (
+    bail: (error: Error) => void,
+    retryCount: number,
+    retryTime: number,
+  ) => Promise<T>,
+) => Promise<T>;
+interface LoggerLike {
+  debug(message: string, extra?: object): void;
+  error(message: string, extra?: object): void;
+}
+interface SendMessagesDeps {
+  logger: LoggerLike;
+  cluster: Cluster;
+  partitioner: (args: object) => number;
+  eosManager: EosManager;
+  retrier: Retrier;
+}
+type KafkaError = Error & {
+  type?: string;
+  retriable?: boolean;
+  host?: string;
+  port?: number;
+};
 
-/** Messages a broker acknowledged: kafkajs must never send them again. */
-const written = new WeakSet<object>();
+const SEND_MESSAGES = 'kafkajs/src/producer/sendMessages.js';
+/**
+ * Modules that captured kafkajs' sendMessages when kafkajs loaded, up to the
+ * Kafka class: the class is loaded again after the swap (see below).
+ */
+const HOLDERS = [
+  'kafkajs/src/producer/messageProducer.js',
+  'kafkajs/src/producer/index.js',
+  'kafkajs/src/index.js',
+  'kafkajs/index.js',
+];
 
-/** The cluster (one per producer) each broker object was handed out by. */
-const clusterOf = new WeakMap<object, object>();
-/** Each cluster's produce requests that have no answer yet. */
-const unanswered = new WeakMap<object, Set<Promise<unknown>>>();
+const kafkajsErrors = require('kafkajs/src/errors.js') as {
+  KafkaJSError: new (message: string, options: object) => Error;
+  KafkaJSMetadataNotLoaded: new (message: string) => Error;
+};
+const { staleMetadata } = require('kafkajs/src/protocol/error.js') as {
+  staleMetadata: (error: Error) => boolean;
+};
+const groupMessagesPerPartition =
+  require('kafkajs/src/producer/groupMessagesPerPartition.js') as (args: {
+    topic: string;
+    partitionMetadata: object[];
+    messages: Message[];
+    partitioner: (args: object) => number;
+  }) => Record<string, Message[]>;
+const responseSerializer =
+  require('kafkajs/src/producer/responseSerializer.js') as (
+    response: unknown,
+  ) => PartitionAnswer[];
 
 /**
  * kafkajs 2.2.4 (unmaintained) sends a batch as one produce request per
- * partition leader and awaits them with Promise.all. When one leader fails
- * at once (its broker is down: connection refused) while another's request
- * still waits for acks=all, kafkajs retries while that request is in flight:
- * the retry queues a second request for the same records to the same broker.
- * If the first one then succeeds, the second goes out with the next sequence
- * number and the broker appends the records again. Found by the loss checker
- * (test/faults): records twice in the topic after two of three brokers died.
+ * partition leader and keeps each answer under the broker *object* it was
+ * sent to; an attempt resends to every broker object without an answer. That
+ * goes wrong three ways, all found by the loss checker (test/faults):
  *
- * The same happens within one attempt: kafkajs keys its answers by broker
- * object, and after a connection closed it holds a stale object and a new
- * one for the same node, so it sends the node's records twice; the second
- * request goes out with the next sequence number (seen: one producer id,
- * sequence 62 at offset 62 and 63 at offset 132, same records).
+ * - It retries on the first failed request while other leaders' requests are
+ *   still in flight (Promise.all), and sends those records again.
+ * - After a connection closed it holds a stale and a fresh object for one
+ *   node: the fresh one has no answer, so the node's records go out again,
+ *   already acknowledged, with the next sequence number, and the broker
+ *   appends them a second time (seen in CI: one producer id, sequence 62 at
+ *   offset 62 and 63 at offset 113, same record, after a leader was killed).
+ * - When a dead leader's partitions move to a node whose object already has
+ *   an answer, nothing is sent for them and the send resolves without them.
  *
- * The fix: a send's next attempt (kafkajs calls addMultipleTargetTopics at
- * the start of each) first waits until the producer's requests of the
- * previous attempt have an answer, so it resends only what has none; and a
- * request whose records a broker already acknowledged fails before it is
- * sent (retriable), so kafkajs rolls its sequence numbers back, drops that
- * broker object's entry and finds the records answered on the next attempt.
- * Patches the Cluster and Broker prototypes, looked up at each call.
+ * This is kafkajs' sendMessages with answers kept per partition instead: each
+ * attempt sends only the partitions without an answer, to their leader of
+ * the moment, and waits until all its requests have settled before it
+ * decides to retry. A partition is assigned once per send (a retry never
+ * moves a record), and one missing from the metadata is an error, never a
+ * silent skip. Sequence numbers, locks and error handling are kafkajs': a
+ * failed request rolls its sequences back, so its retry is deduplicated by
+ * the broker if it was written after all.
  */
-export function applySettledProduceRetries(): void {
-  const Cluster = require('kafkajs/src/cluster/index.js') as {
-    prototype: ClusterPrototype;
-  };
-  const Broker = require('kafkajs/src/broker/index.js') as {
-    prototype: BrokerPrototype;
-  };
-  const { KafkaJSError } = require('kafkajs/src/errors.js') as {
-    KafkaJSError: new (
-      message: string,
-      options: { retriable: boolean },
-    ) => Error;
-  };
-  const cluster = Cluster.prototype;
-  if (cluster.__settledRetries) {
-    return;
-  }
-  const findBroker = cluster.findBroker;
-  cluster.findBroker = async function (this: object, ...args: unknown[]) {
-    const broker = (await findBroker.apply(this, args)) as object;
-    clusterOf.set(broker, this);
-    return broker;
-  };
-  const addMultipleTargetTopics = cluster.addMultipleTargetTopics;
-  cluster.addMultipleTargetTopics = async function (
-    this: object,
-    ...args: unknown[]
-  ) {
-    const pending = unanswered.get(this);
-    if (pending && pending.size > 0) {
-      await Promise.allSettled([...pending]);
-    }
-    return addMultipleTargetTopics.apply(this, args);
-  };
-  const produce = Broker.prototype.produce;
-  Broker.prototype.produce = function (this: object, ...args: unknown[]) {
-    const entries = ((args[0] as ProduceRequest | undefined)?.topicData ?? [])
-      .flatMap((topic) => topic.partitions ?? [])
-      .map((entry) => entry.messages ?? []);
-    // A partition's records are acknowledged together: its first one tells.
-    if (
-      entries.length > 0 &&
-      entries.every((messages) => messages[0] && written.has(messages[0]))
-    ) {
-      return Promise.reject(
-        new KafkaJSError(
-          'these records were already acknowledged by a broker: not sent again',
-          { retriable: true },
-        ),
-      );
-    }
-    const request = produce.apply(this, args).then((response) => {
-      // Only the first record of each partition is ever looked up (above).
-      for (const messages of entries) {
-        if (messages[0]) written.add(messages[0]);
+export function createSettledSendMessages({
+  logger,
+  cluster,
+  partitioner,
+  eosManager,
+  retrier,
+}: SendMessagesDeps) {
+  return async ({
+    acks,
+    timeout,
+    compression,
+    topicMessages,
+  }: SendOptions): Promise<PartitionAnswer[]> => {
+    const topics = topicMessages.map(({ topic }) => topic);
+    /** Per topic, the send's records per partition, assigned once. */
+    const assigned = new Map<string, Map<number, Message[]>>();
+    /** Per topic, the partitions a broker acknowledged, with their answer. */
+    const answered = new Map<string, Map<number, PartitionAnswer | null>>();
+
+    const assign = (): void => {
+      for (const { topic, messages } of topicMessages) {
+        if (assigned.has(topic)) continue;
+        const partitionMetadata = cluster.findTopicPartitionMetadata(topic);
+        if (partitionMetadata.length === 0) {
+          logger.debug('Producing to topic without metadata', { topic });
+          throw new kafkajsErrors.KafkaJSMetadataNotLoaded(
+            'Producing to topic without metadata',
+          );
+        }
+        const perPartition = groupMessagesPerPartition({
+          topic,
+          partitionMetadata,
+          messages,
+          partitioner,
+        });
+        assigned.set(
+          topic,
+          new Map(Object.entries(perPartition).map(([p, m]) => [Number(p), m])),
+        );
+        answered.set(topic, new Map());
       }
-      return response;
+    };
+
+    /** This attempt's requests: the unanswered partitions, per current leader. */
+    const plan = async (): Promise<{ broker: Broker; data: TopicData[] }[]> => {
+      const perNode = new Map<string, TopicData[]>();
+      for (const [topic, partitions] of assigned) {
+        const done = answered.get(topic) as Map<number, unknown>;
+        const open = [...partitions.keys()].filter((p) => !done.has(p));
+        if (open.length === 0) continue;
+        const leaders = cluster.findLeaderForPartitions(topic, open);
+        const led = new Set(Object.values(leaders).flat());
+        const orphan = open.find((p) => !led.has(p));
+        if (orphan !== undefined) {
+          throw new kafkajsErrors.KafkaJSMetadataNotLoaded(
+            `No metadata for partition ${orphan} of topic ${topic}`,
+          );
+        }
+        for (const [nodeId, ids] of Object.entries(leaders)) {
+          const data = perNode.get(nodeId) ?? [];
+          data.push({
+            topic,
+            partitions: ids.map((partition) => ({
+              partition,
+              messages: partitions.get(partition) as Message[],
+            })),
+          });
+          perNode.set(nodeId, data);
+        }
+      }
+      const requests: { broker: Broker; data: TopicData[] }[] = [];
+      for (const [nodeId, data] of perNode) {
+        requests.push({ broker: await cluster.findBroker({ nodeId }), data });
+      }
+      return requests;
+    };
+
+    const produce = async (broker: Broker, topicData: TopicData[]) => {
+      await eosManager.acquireBrokerLock(broker);
+      try {
+        if (eosManager.isTransactional()) {
+          await eosManager.addPartitionsToTransaction(topicData);
+        }
+        for (const { topic, partitions } of topicData) {
+          for (const entry of partitions) {
+            entry.firstSequence = eosManager.getSequence(
+              topic,
+              entry.partition,
+            );
+            eosManager.updateSequence(
+              topic,
+              entry.partition,
+              entry.messages.length,
+            );
+          }
+        }
+        let response: unknown;
+        try {
+          response = await broker.produce({
+            transactionalId: eosManager.isTransactional()
+              ? eosManager.getTransactionalId()
+              : undefined,
+            producerId: eosManager.getProducerId(),
+            producerEpoch: eosManager.getProducerEpoch(),
+            acks,
+            timeout,
+            compression,
+            topicData,
+          });
+        } catch (error) {
+          for (const { topic, partitions } of topicData) {
+            for (const entry of partitions) {
+              eosManager.updateSequence(
+                topic,
+                entry.partition,
+                -entry.messages.length,
+              );
+            }
+          }
+          throw error;
+        }
+        const answers = acks !== 0 ? responseSerializer(response) : [];
+        for (const { topic, partitions } of topicData) {
+          const done = answered.get(topic) as Map<number, unknown>;
+          for (const { partition } of partitions) done.set(partition, null);
+        }
+        for (const answer of answers) {
+          answered.get(answer.topicName)?.set(answer.partition, answer);
+        }
+      } finally {
+        await eosManager.releaseBrokerLock(broker);
+      }
+    };
+
+    return retrier(async (bail, retryCount, retryTime) => {
+      await cluster.addMultipleTargetTopics(topics);
+      try {
+        await cluster.refreshMetadataIfNecessary();
+        assign();
+        const requests = await plan();
+        const settled = await Promise.allSettled(
+          requests.map(({ broker, data }) => produce(broker, data)),
+        );
+        const errors = settled.flatMap((result) =>
+          result.status === 'rejected' ? [result.reason as KafkaError] : [],
+        );
+        if (errors.length > 0) {
+          for (const e of errors) {
+            if (e.name === 'KafkaJSConnectionClosedError' && e.host) {
+              cluster.removeBroker({ host: e.host, port: e.port as number });
+            }
+          }
+          throw errors.find((e) => e.retriable === false) ?? errors[0];
+        }
+        return [...answered.values()].flatMap((answers) =>
+          [...answers.values()].filter((a): a is PartitionAnswer => !!a),
+        );
+      } catch (error) {
+        const e = error as KafkaError;
+        if (!cluster.isConnected()) {
+          logger.debug(`Cluster has disconnected, reconnecting: ${e.message}`, {
+            retryCount,
+            retryTime,
+          });
+          await cluster.connect();
+          await cluster.refreshMetadata();
+          throw e;
+        }
+        if (
+          staleMetadata(e) ||
+          e.name === 'KafkaJSMetadataNotLoaded' ||
+          e.name === 'KafkaJSConnectionError' ||
+          e.name === 'KafkaJSConnectionClosedError' ||
+          (e.name === 'KafkaJSProtocolError' && e.retriable)
+        ) {
+          logger.error(`Failed to send messages: ${e.message}`, {
+            retryCount,
+            retryTime,
+          });
+          await cluster.refreshMetadata();
+          throw e;
+        }
+        logger.error(e.message, { retryCount, retryTime });
+        if (e.retriable) throw e;
+        bail(e);
+        return [];
+      }
     });
-    const owner = clusterOf.get(this);
-    if (owner) {
-      let pending = unanswered.get(owner);
-      if (!pending) {
-        pending = new Set();
-        unanswered.set(owner, pending);
-      }
-      const set = pending;
-      set.add(request);
-      const done = () => set.delete(request);
-      request.then(done, done);
-    }
-    return request;
   };
-  cluster.__settledRetries = true;
+}
+
+/**
+ * Puts createSettledSendMessages in place of kafkajs' sendMessages and
+ * returns the Kafka class to build clients with. kafkajs' producer captures
+ * sendMessages when kafkajs loads (before any of this code runs), so the
+ * modules between it and the Kafka class are dropped from the module cache
+ * and the class is required again: only clients of the returned class send
+ * this way (the class imported with `import { Kafka }` is kafkajs' own).
+ * Consumer, admin, protocol and error modules stay shared.
+ */
+export function kafkaWithSettledProduceRetries(): typeof Kafka {
+  swapKafkajsModule(SEND_MESSAGES, createSettledSendMessages, HOLDERS);
+  return (require('kafkajs') as { Kafka: typeof Kafka }).Kafka;
 }

@@ -1,6 +1,6 @@
 import { Logger, type Provider } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { appConfig, kafkaConfig } from '../../config/config.namespaces.js';
 import type { GroupConsumerFactory } from '../client/group-consumer.port.js';
 import { KafkaAdmin } from '../client/kafka-admin.port.js';
@@ -11,7 +11,7 @@ import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
 import { applyFastRecordDecoding } from './kafkajs-record-decoding.fix.js';
 import { applyFastRecordEncoding } from './kafkajs-record-encoding.fix.js';
 import { ConnectionFailures, kafkaLogCreator } from './kafkajs-logger.js';
-import { applySettledProduceRetries } from './kafkajs-produce-retry.fix.js';
+import { kafkaWithSettledProduceRetries } from './kafkajs-produce-retry.fix.js';
 import { KafkajsProducer } from './kafkajs-producer.js';
 import { kafkaSecurityOptions, secretsOf } from './kafkajs-security.js';
 import { applyNonNegativeThrottleCheck } from './kafkajs-timeout.fix.js';
@@ -33,11 +33,11 @@ export const kafkajsProviders: Provider[] = [
       applyFastRecordDecoding();
       applyFastRecordEncoding();
       applyNonNegativeThrottleCheck();
-      applySettledProduceRetries();
+      const SettledKafka = kafkaWithSettledProduceRetries();
       for (const warning of config.security.warnings) {
         new Logger('KafkaSecurity').warn(warning);
       }
-      return new Kafka({
+      return new SettledKafka({
         clientId: config.clientId,
         brokers: config.brokers,
         connectionTimeout: config.connectionTimeoutMs,
