@@ -78,6 +78,21 @@ function batchOf(partition: number, offsets: string[]) {
 
 type Mode = 'per-record handler' | 'batch handler';
 
+/** The options every server of this spec shares (each gets its own transportId). */
+const SERVER_OPTIONS = {
+  name: 'test',
+  groupId: 'g',
+  topic: 't',
+  fromBeginning: true,
+  sessionTimeoutMs: 6_000,
+  heartbeatIntervalMs: 1_000,
+  rebalanceTimeoutMs: 10_000,
+  maxRetries: 1,
+  retryBackoffMs: 0,
+  shutdownTimeoutMs: 5_000,
+  partitionsConcurrently: () => 3,
+};
+
 /** A server on a fake port, joined with partition 0, whose handler calls `handle` per record. */
 async function joinedServer(
   mode: Mode,
@@ -97,18 +112,8 @@ async function joinedServer(
   const server = new GroupConsumerServer(
     () => fake,
     {
-      name: 'test',
+      ...SERVER_OPTIONS,
       transportId: Symbol('test'),
-      groupId: 'g',
-      topic: 't',
-      fromBeginning: true,
-      sessionTimeoutMs: 6_000,
-      heartbeatIntervalMs: 1_000,
-      rebalanceTimeoutMs: 10_000,
-      maxRetries: 1,
-      retryBackoffMs: 0,
-      shutdownTimeoutMs: 5_000,
-      partitionsConcurrently: () => 3,
       decode: (value) => JSON.parse(value?.toString() ?? '') as unknown,
       onProcessed: (meta) => journal.push(meta.offset),
     },
@@ -277,5 +282,45 @@ describe('GroupConsumerServer on a fake client port, a batch handler that throws
     expect(journal).toEqual(handled);
     expect(resolved).toEqual(['62']);
     expect(fake.commits.at(-1)).toEqual([{ partition: 0, offset: '63' }]);
+  });
+});
+
+describe('GroupConsumerServer at boot, a topic some broker does not know yet', () => {
+  it('starts again on a fresh client after UNKNOWN_TOPIC_OR_PARTITION, and leaves the failed one', async () => {
+    const consumers: FakeConsumer[] = [];
+    const server = new GroupConsumerServer(
+      () => {
+        const fake = new FakeConsumer();
+        if (consumers.length === 0) {
+          // What kafkajs' subscribe throws when its metadata broker lags.
+          fake.run = () =>
+            Promise.reject(
+              Object.assign(
+                new Error('This server does not host this topic-partition'),
+                { type: 'UNKNOWN_TOPIC_OR_PARTITION' },
+              ),
+            );
+        }
+        consumers.push(fake);
+        return fake;
+      },
+      {
+        ...SERVER_OPTIONS,
+        transportId: Symbol('test'),
+        decode: (value) => value,
+      },
+      {
+        ensureTopic: () => Promise.resolve('t.g.dlq'),
+      } as unknown as DeadLetterPublisher,
+    );
+    server.addHandler(GROUP_BATCH_PATTERN, () => Promise.resolve(), true);
+    const outcome = await new Promise<unknown>((resolve) => {
+      void server.listen((error) => resolve(error ?? 'started'));
+    });
+    expect(outcome).toBe('started');
+    expect(consumers).toHaveLength(2);
+    expect(consumers[0].disconnected).toBe(true);
+    expect(consumers[1].started?.topic).toBe('t');
+    expect(server.unwrap()).toBe(consumers[1]);
   });
 });

@@ -16,6 +16,7 @@ import {
   GROUP_MESSAGE_PATTERN,
 } from './kafka.constants.js';
 import { errorMessage, kafkaErrorCause } from './kafka.errors.js';
+import { untilTopicKnown } from './topic-propagation.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
 import { GroupConsumerState } from './group-consumer.state.js';
 import { OffsetCommitter } from './offset-committer.js';
@@ -139,7 +140,7 @@ export class GroupConsumerServer
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      await this.start();
+      await this.startAtBoot();
       callback();
     } catch (error) {
       callback(error);
@@ -170,6 +171,26 @@ export class GroupConsumerServer
     clearTimeout(this.restartTimer);
     this.closing ??= this.drainAndLeave();
     return this.closing;
+  }
+
+  /**
+   * The first start. A topic some broker does not know yet (just created,
+   * see isTopicNotYetKnown) is waited out for a few seconds; any other error
+   * fails the boot as before.
+   */
+  private startAtBoot(): Promise<void> {
+    return untilTopicKnown(
+      () => this.start(),
+      async (error, delayMs) => {
+        this.logger.warn(
+          `cannot start yet (${errorMessage(error)}): a topic not known to every broker yet; starting again in ${delayMs} ms`,
+        );
+        const old = this.consumer;
+        this.consumer = null;
+        await old?.disconnect().catch(() => undefined);
+        return !this.state.draining;
+      },
+    );
   }
 
   private async start(): Promise<void> {

@@ -129,3 +129,28 @@ export function kafkaErrorCause(error: unknown): KafkaErrorCause {
   }
   return error instanceof BrokerUnavailableError ? 'timeout' : 'other';
 }
+
+/**
+ * A topic some broker does not know *yet*. A topic's metadata reaches each
+ * broker on its own, so just after it was created (by this replica or by
+ * another booting with it) one broker may answer UNKNOWN_TOPIC_OR_PARTITION
+ * or LEADER_NOT_AVAILABLE for a moment. kafkajs fails a metadata refresh at
+ * once on the first (it retries only the second). Seen in CI: a replica booting
+ * next to another on a 3-node cluster exited with "This server does not host
+ * this topic-partition".
+ */
+export function isTopicNotYetKnown(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    const type = (current as { type?: unknown }).type;
+    if (
+      type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+      type === 'LEADER_NOT_AVAILABLE'
+    ) {
+      return true;
+    }
+    const next = current as { cause?: unknown; originalError?: unknown };
+    current = next.originalError ?? next.cause;
+  }
+  return false;
+}

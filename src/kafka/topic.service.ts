@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { kafkaConfig } from '../config/config.namespaces.js';
 import { KafkaAdmin } from './client/kafka-admin.port.js';
-import { ConfigurationMismatchError } from './kafka.errors.js';
+import { ConfigurationMismatchError, errorMessage } from './kafka.errors.js';
+import { untilTopicKnown } from './topic-propagation.js';
 
 /**
  * Owns the one topic this service works on: makes sure it exists at boot and
@@ -36,12 +37,26 @@ export class TopicService {
   async provision(): Promise<number> {
     const { topic, topicPartitions, topicReplicationFactor } = this.config;
     await this.checkReplicationFactor(topicReplicationFactor);
-    const created = await this.ensureTopic(
-      topic,
-      topicPartitions,
-      topicReplicationFactor,
+    // Just created (here or by a replica booting alongside), the topic is not
+    // known to every broker yet for a moment: read again until it is.
+    let created = false;
+    const count = await untilTopicKnown(
+      async () => {
+        created =
+          (await this.ensureTopic(
+            topic,
+            topicPartitions,
+            topicReplicationFactor,
+          )) || created;
+        return this.refresh();
+      },
+      (error, delayMs) => {
+        this.logger.warn(
+          `cannot read topic ${topic} yet (${errorMessage(error)}); again in ${delayMs} ms`,
+        );
+        return true;
+      },
     );
-    const count = await this.refresh();
     if (created) {
       this.logger.log(`Created topic ${topic} with ${count} partitions`);
     } else if (count < topicPartitions) {
