@@ -46,9 +46,17 @@ export class TestAdmin {
     return topics[0]?.partitions.length ?? 0;
   }
 
-  /** End offset (high watermark) per partition. */
+  /**
+   * End offset (high watermark) per partition. Asked again while the broker
+   * refuses: just after a topic is created its partitions' leaders may not be
+   * in place yet (NOT_LEADER_OR_FOLLOWER, seen in CI on a slow host), and
+   * kafkajs' fetchTopicOffsets does not retry.
+   */
   async endOffsets(topic: string): Promise<Record<number, number>> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const offsets = await waitFor(() => this.admin.fetchTopicOffsets(topic), {
+      timeoutMs: 10_000,
+      what: `the end offsets of ${topic}`,
+    });
     return Object.fromEntries(
       offsets.map(({ partition, high }) => [partition, Number(high)]),
     );
