@@ -96,15 +96,32 @@ const TLS_CODE =
   /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|EPROTO|HOSTNAME_MISMATCH/;
 
 /**
+ * An error and the errors it wraps, outermost first (kafkajs wraps a broker's
+ * error in retry errors as `originalError`; others use `cause`), at most 8.
+ */
+function* causeChain(error: unknown): Generator<Error> {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    yield current;
+    const next = current as { cause?: unknown; originalError?: unknown };
+    current = next.originalError ?? next.cause;
+  }
+}
+
+/** The broker error type (kafkajs' `type`) of an error in the chain. */
+function typeOf(error: Error): unknown {
+  return (error as { type?: unknown }).type;
+}
+
+/**
  * The cause of a failed Kafka call: the broker's error code where one is
  * found along the cause chain (kafkajs wraps it in retry errors), else a
  * connection failure, else our own timeout.
  */
 export function kafkaErrorCause(error: unknown): KafkaErrorCause {
   let unreachable = false;
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
-    const type = (current as { type?: unknown }).type;
+  for (const current of causeChain(error)) {
+    const type = typeOf(current);
     if (typeof type === 'string' && CAUSE_BY_TYPE[type]) {
       return CAUSE_BY_TYPE[type];
     }
@@ -121,8 +138,6 @@ export function kafkaErrorCause(error: unknown): KafkaErrorCause {
     if (/KafkaJS(Connection|BrokerNotFound)/.test(current.name)) {
       unreachable = true;
     }
-    const next = current as { cause?: unknown; originalError?: unknown };
-    current = next.originalError ?? next.cause;
   }
   if (unreachable) {
     return 'unreachable';
@@ -140,17 +155,9 @@ export function kafkaErrorCause(error: unknown): KafkaErrorCause {
  * this topic-partition".
  */
 export function isTopicNotYetKnown(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
-    const type = (current as { type?: unknown }).type;
-    if (
-      type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
-      type === 'LEADER_NOT_AVAILABLE'
-    ) {
-      return true;
-    }
-    const next = current as { cause?: unknown; originalError?: unknown };
-    current = next.originalError ?? next.cause;
-  }
-  return false;
+  return [...causeChain(error)].some((e) =>
+    ['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE'].includes(
+      String(typeOf(e)),
+    ),
+  );
 }
