@@ -198,12 +198,37 @@ async function sendAll(create: SendMessages, cluster: FakeCluster) {
   return answers.map((a) => a.partition).sort();
 }
 
-/** Node 1 (leader of 0) dies mid-send; its partition moves to node 2. */
-function leaderOfZeroDies(cluster: FakeCluster, outcome: Outcome): void {
+/**
+ * Node 1 (leader of 0) dies mid-send; its partition moves to node 2.
+ * `reconnectNode2`: the retry also gets a new object for node 2, which
+ * already answered (a reconnect).
+ */
+function leaderOfZeroDies(
+  cluster: FakeCluster,
+  outcome: Outcome,
+  reconnectNode2 = false,
+): void {
   cluster.script.set(1, [outcome]);
   cluster.onFailure = (nodeId) => {
-    if (nodeId === 1) cluster.leaders = { ...cluster.leaders, 0: 2 };
+    if (nodeId !== 1) return;
+    cluster.leaders = { ...cluster.leaders, 0: 2 };
+    if (reconnectNode2) cluster.renew.add(2);
   };
+}
+
+/**
+ * Runs `send` on virtual time: every timer (kafkajs' retry backoff, a
+ * scripted late answer) fires in order of its delay, however slow the host.
+ */
+async function onVirtualTime<T>(send: () => Promise<T>): Promise<T> {
+  vi.useFakeTimers();
+  try {
+    const result = send();
+    await vi.runAllTimersAsync();
+    return await result;
+  } finally {
+    vi.useRealTimers();
+  }
 }
 
 describe("kafkajs' produce retries, answered per partition", () => {
@@ -216,13 +241,7 @@ describe("kafkajs' produce retries, answered per partition", () => {
   it('resends nothing a fresh broker object stands for (the CI duplicate: same producer, next sequence)', async () => {
     const scenario = () => {
       const cluster = new FakeCluster();
-      leaderOfZeroDies(cluster, 'lost-before-write');
-      // The retry gets a new object for node 2, which already answered.
-      cluster.onFailure = (nodeId) => {
-        if (nodeId !== 1) return;
-        cluster.leaders = { ...cluster.leaders, 0: 2 };
-        cluster.renew.add(2);
-      };
+      leaderOfZeroDies(cluster, 'lost-before-write', true);
       return cluster;
     };
     const theirs = scenario();
@@ -250,18 +269,21 @@ describe("kafkajs' produce retries, answered per partition", () => {
     const scenario = () => {
       const cluster = new FakeCluster();
       let answer = (): void => undefined;
-      // Node 2 answers late: after node 1's failure and kafkajs' retry.
+      // Node 2 answers late: 20 virtual ms after node 1's failure, when
+      // kafkajs' retry (1-2 ms of backoff) has begun.
       cluster.hold.set(2, new Promise<void>((resolve) => (answer = resolve)));
       cluster.script.set(1, ['lost-before-write']);
       cluster.onFailure = () => setTimeout(() => answer(), 20);
       return cluster;
     };
     const theirs = scenario();
-    await sendAll(kafkajsSendMessages, theirs);
+    await onVirtualTime(() => sendAll(kafkajsSendMessages, theirs));
     expect(theirs.log.get(1)).toEqual(['r1@seq0', 'r1@seq1']); // the bug
 
     const ours = scenario();
-    expect(await sendAll(createSettledSendMessages, ours)).toEqual([0, 1, 2]);
+    expect(
+      await onVirtualTime(() => sendAll(createSettledSendMessages, ours)),
+    ).toEqual([0, 1, 2]);
     expect(ours.log).toEqual(everyRecordOnce);
   });
 
