@@ -34,11 +34,29 @@ export class TestAdmin {
     await this.admin.disconnect();
   }
 
+  /**
+   * Creates `topic` and waits until every partition has a leader. Not with
+   * kafkajs' waitForLeaders: it gives up when the broker does not know the
+   * new topic yet (UNKNOWN_TOPIC_OR_PARTITION, seen in CI on a slow host).
+   */
   async createTopic(topic: string, numPartitions: number): Promise<void> {
     await this.admin.createTopics({
       topics: [{ topic, numPartitions, replicationFactor: 1 }],
-      waitForLeaders: true,
+      waitForLeaders: false,
     });
+    await waitFor(
+      async () => {
+        const { topics } = await this.admin.fetchTopicMetadata({
+          topics: [topic],
+        });
+        const partitions = topics[0]?.partitions ?? [];
+        return (
+          partitions.length === numPartitions &&
+          partitions.every(({ leader }) => leader >= 0)
+        );
+      },
+      { timeoutMs: 15_000, what: `a leader for every partition of ${topic}` },
+    );
   }
 
   async partitionCount(topic: string): Promise<number> {
