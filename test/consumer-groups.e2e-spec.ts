@@ -315,7 +315,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
       await admin.createTopic(topic, P);
       // A backlog written before the service starts: each group fetches the
       // ten records of partition 0 as one batch; the fifth one fails.
-      const producer = admin.kafka.producer();
+      const producer = admin.producer();
       await producer.connect();
       await producer.send({
         topic,
@@ -388,7 +388,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
     const app = await TestApp.start({
       env: envFor(topic, realtime, analytics),
     });
-    const producer = admin.kafka.producer();
+    const producer = admin.producer();
     try {
       await producer.connect();
       await producer.send({

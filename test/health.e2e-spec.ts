@@ -235,7 +235,7 @@ describe('health of a consumer that crashed for good', () => {
           .overrideProvider(DeadLetterPublisher)
           .useClass(BrokenDeadLetters),
     });
-    const producer = admin.kafka.producer();
+    const producer = admin.producer();
     try {
       await waitFor(
         async () => (await app.get('/health/ready')).status === 200,

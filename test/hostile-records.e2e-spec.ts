@@ -64,7 +64,7 @@ describe('records any other producer may write (real broker): handled or dead-le
     const manyHeaders = Object.fromEntries(
       Array.from({ length: 3_000 }, (_, i) => [`h${i}`, `v${i}`]),
     );
-    const producer = admin.kafka.producer();
+    const producer = admin.producer();
     await producer.connect();
 
     const loop = monitorEventLoopDelay({ resolution: 10 });

@@ -98,7 +98,7 @@ describe('a secured cluster: SASL_SSL, SCRAM-SHA-512 and least-privilege ACLs (l
       expect(
         (await app.post('/produce', { messagesPerPartition: 2 })).status,
       ).toBe(201);
-      const producer = admin.kafka.producer();
+      const producer = admin.producer();
       await producer.connect();
       await producer.send({
         topic: run.topic,

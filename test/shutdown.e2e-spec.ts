@@ -84,7 +84,7 @@ describe('a replica process (real broker)', () => {
       analytics,
       1500,
     );
-    const producer = admin.kafka.producer();
+    const producer = admin.producer();
     await producer.connect();
     // Steady production while the replica is told to stop: bounded in count and time.
     let producing = true;
@@ -163,7 +163,7 @@ describe('a replica process (real broker)', () => {
     const perPartition = 20_000;
     await admin.createTopic(topic, 3);
     // A backlog written first: each fetch hands over a batch of thousands of records.
-    const producer = admin.kafka.producer();
+    const producer = admin.producer();
     await producer.connect();
     for (let from = 0; from < perPartition; from += 2_000) {
       await producer.send({

@@ -1,4 +1,10 @@
-import { type Admin, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  type Producer,
+} from 'kafkajs';
 import { uniqueName } from './unique.js';
 import { applyNonNegativeThrottleCheck } from '../../src/kafka/kafkajs/kafkajs-timeout.fix.js';
 
@@ -35,9 +41,14 @@ export class TestAdmin {
   }
 
   /**
-   * Creates `topic` and waits until every partition has a leader. Not with
-   * kafkajs' waitForLeaders: it gives up when the broker does not know the
-   * new topic yet (UNKNOWN_TOPIC_OR_PARTITION, seen in CI on a slow host).
+   * Creates `topic` and waits until every partition's leader serves it. Not
+   * with kafkajs' waitForLeaders: it gives up when the broker does not know
+   * the new topic yet (UNKNOWN_TOPIC_OR_PARTITION, seen in CI on a slow host).
+   * A leader in the metadata is not enough either: for a moment after that
+   * the leader still answers NOT_LEADER_OR_FOLLOWER, and a kafkajs producer
+   * (not idempotent) then resends its whole request, writing the partitions
+   * that did succeed twice (seen in CI, reproduced 5 in 40 under CPU load).
+   * ListOffsets succeeding at every leader is the same check a produce meets.
    */
   async createTopic(topic: string, numPartitions: number): Promise<void> {
     await this.admin.createTopics({
@@ -52,11 +63,25 @@ export class TestAdmin {
         const partitions = topics[0]?.partitions ?? [];
         return (
           partitions.length === numPartitions &&
-          partitions.every(({ leader }) => leader >= 0)
+          partitions.every(({ leader }) => leader >= 0) &&
+          (await this.admin.fetchTopicOffsets(topic)).length === numPartitions
         );
       },
-      { timeoutMs: 15_000, what: `a leader for every partition of ${topic}` },
+      {
+        timeoutMs: 15_000,
+        what: `a serving leader for every partition of ${topic}`,
+      },
     );
+  }
+
+  /**
+   * A producer for the test's own records. Idempotent, like the service's: a
+   * plain kafkajs producer resends a whole request when one partition answers
+   * an error, writing the others twice, and a test that counts would then
+   * see records nobody sent once.
+   */
+  producer(): Producer {
+    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   }
 
   async partitionCount(topic: string): Promise<number> {
