@@ -77,8 +77,9 @@ export class TestAdmin {
   /**
    * A producer for the test's own records. Idempotent, like the service's: a
    * plain kafkajs producer resends a whole request when one partition answers
-   * an error, writing the others twice, and a test that counts would then
-   * see records nobody sent once.
+   * an error, writing the others twice, and a test that counts records would
+   * then count some of them twice. (kafkajs' own send, not the service's
+   * fixed one: fine while no broker is stopped under it.)
    */
   producer(): Producer {
     return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

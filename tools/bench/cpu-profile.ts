@@ -4,7 +4,7 @@
  * DIR/<pid>.cpuprofile (Chrome DevTools format). A signal rather than --cpu-prof
  * because the service ends by re-raising SIGTERM, which writes no profile.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 
@@ -16,6 +16,7 @@ if (dir) {
   await session.post('Profiler.start');
   process.once('SIGUSR2', () => {
     void session.post('Profiler.stop').then(({ profile }) => {
+      mkdirSync(dir, { recursive: true }); // DIR as given, made if missing
       const file = join(dir, `${process.pid}.cpuprofile`);
       writeFileSync(`${file}.tmp`, JSON.stringify(profile));
       renameSync(`${file}.tmp`, file); // whole or absent for whoever polls it
