@@ -10,7 +10,6 @@ interface Series {
   /** Observations per bucket, not cumulative; the last slot is +Inf. */
   counts: Float64Array;
   sum: number;
-  count: number;
 }
 
 /**
@@ -45,7 +44,6 @@ export class PerRecordHistogram {
         labels: { [this.labelName]: value },
         counts: new Float64Array(this.buckets.length + 1),
         sum: 0,
-        count: 0,
       };
       this.series.set(value, series);
     }
@@ -58,7 +56,6 @@ export class PerRecordHistogram {
         while (i < buckets.length && value > buckets[i]) i++;
         target.counts[i]++;
         target.sum += value;
-        target.count++;
       },
     };
   }
@@ -72,7 +69,7 @@ export class PerRecordHistogram {
     aggregator: 'sum';
   } {
     const values: MetricValueWithName<string>[] = [];
-    for (const { labels, counts, sum, count } of this.series.values()) {
+    for (const { labels, counts, sum } of this.series.values()) {
       let cumulative = 0;
       this.buckets.forEach((bound, i) => {
         cumulative += counts[i];
@@ -82,6 +79,8 @@ export class PerRecordHistogram {
           metricName: `${this.name}_bucket`,
         });
       });
+      // Every observation is at most +Inf: the bucket is the count.
+      const count = cumulative + counts[this.buckets.length];
       values.push(
         {
           labels: { le: '+Inf', ...labels },
@@ -105,7 +104,6 @@ export class PerRecordHistogram {
     for (const series of this.series.values()) {
       series.counts.fill(0);
       series.sum = 0;
-      series.count = 0;
     }
   }
 }
