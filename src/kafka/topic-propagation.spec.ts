@@ -8,6 +8,18 @@ function brokerError(type: string, wrapped = false): Error {
     : error;
 }
 
+/** An attempt that always fails with a broker error of `type`, counting its calls. */
+function failingAttempt(type: string) {
+  const attempt = Object.assign(
+    () => {
+      attempt.calls++;
+      return Promise.reject(brokerError(type));
+    },
+    { calls: 0 },
+  );
+  return attempt;
+}
+
 describe('untilTopicKnown', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
@@ -33,42 +45,25 @@ describe('untilTopicKnown', () => {
   });
 
   it('throws any other error at once', async () => {
-    let calls = 0;
-    const result = untilTopicKnown(
-      () => {
-        calls++;
-        return Promise.reject(brokerError('TOPIC_AUTHORIZATION_FAILED'));
-      },
-      () => true,
-    );
+    const attempt = failingAttempt('TOPIC_AUTHORIZATION_FAILED');
+    const result = untilTopicKnown(attempt, () => true);
     await expect(result).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
-    expect(calls).toBe(1);
+    expect(attempt.calls).toBe(1);
   });
 
   it('gives up after six attempts (~6 s), and at once when told to stop', async () => {
-    let calls = 0;
-    const endless = untilTopicKnown(
-      () => {
-        calls++;
-        return Promise.reject(brokerError('UNKNOWN_TOPIC_OR_PARTITION'));
-      },
-      () => true,
-    );
-    const settled = expect(endless).rejects.toThrow('UNKNOWN_TOPIC');
+    const endless = failingAttempt('UNKNOWN_TOPIC_OR_PARTITION');
+    const settled = expect(
+      untilTopicKnown(endless, () => true),
+    ).rejects.toThrow('UNKNOWN_TOPIC');
     await vi.runAllTimersAsync();
     await settled;
-    expect(calls).toBe(6);
+    expect(endless.calls).toBe(6);
 
-    let stoppedCalls = 0;
-    await expect(
-      untilTopicKnown(
-        () => {
-          stoppedCalls++;
-          return Promise.reject(brokerError('UNKNOWN_TOPIC_OR_PARTITION'));
-        },
-        () => false,
-      ),
-    ).rejects.toThrow('UNKNOWN_TOPIC');
-    expect(stoppedCalls).toBe(1);
+    const stopped = failingAttempt('UNKNOWN_TOPIC_OR_PARTITION');
+    await expect(untilTopicKnown(stopped, () => false)).rejects.toThrow(
+      'UNKNOWN_TOPIC',
+    );
+    expect(stopped.calls).toBe(1);
   });
 });
