@@ -39,6 +39,9 @@ async function bootstrap(): Promise<void> {
     {
       logger,
       bodyParser: false,
+      // The JSON body's bytes are kept (req.rawBody): its encoding is checked
+      // and POST /produce carries the payload's text as it was sent.
+      rawBody: true,
     },
   );
   // SIGTERM/SIGINT: readiness 503, drain, commit, leave the groups, close the producer.

@@ -8,25 +8,31 @@ import { uniqueName } from './support/unique.js';
 const P = 3;
 const KEY = 'hostile-test-key';
 
-/** One request with node:http (which sends any method), answer parsed as JSON. */
+/**
+ * One request with node:http (which sends any method and any header, Origin
+ * and Sec-Fetch-Site included, and any bytes), answer parsed as JSON.
+ */
 async function rawRequest(
   url: string,
   method: string,
   path: string,
-): Promise<{ status: number; body: { message: unknown } }> {
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+): Promise<{ status: number; body: { message: unknown }; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method }, (res) => {
+    const req = request(`${url}${path}`, { method, headers }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
       res.on('end', () =>
         resolve({
           status: res.statusCode ?? 0,
           body: JSON.parse(text) as { message: unknown },
+          text,
         }),
       );
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -39,10 +45,13 @@ interface Case {
   name: string;
   method?: string;
   path?: string;
-  body?: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
   status: number;
   message: RegExp;
 }
+
+const LONG = 'n'.repeat(60_000);
 
 const CASES: Case[] = [
   {
@@ -90,6 +99,109 @@ const CASES: Case[] = [
     body: '{"constructor":{"prototype":{}}}',
     status: 400,
     message: /property constructor should not exist/,
+  },
+  ...['toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'].map((name) => ({
+    name: `${name} key (a name Object.prototype has)`,
+    body: `{"${name}":1}`,
+    status: 400,
+    message: new RegExp(`^property ${name} should not exist$`),
+  })),
+  {
+    name: 'a header value that is not a string, under a prototype name',
+    body: '{"headers":{"hasOwnProperty":1}}',
+    status: 400,
+    message: /^headers\.hasOwnProperty must be a string$/,
+  },
+  {
+    name: 'the reserved idempotency-key header in the body',
+    body: '{"headers":{"Idempotency-Key":"x"}}',
+    status: 400,
+    message: /send it as the Idempotency-Key HTTP header/,
+  },
+  {
+    name: 'a lone surrogate in the key',
+    body: '{"key":"card-\\ud800"}',
+    status: 400,
+    message: /key must be valid Unicode/,
+  },
+  {
+    name: 'a lone surrogate in a header value',
+    body: '{"headers":{"h":"\\udfff"}}',
+    status: 400,
+    message: /headers\.h must be valid Unicode/,
+  },
+  {
+    name: 'bytes that are not UTF-8',
+    body: Buffer.from([
+      0x7b, 0x22, 0x6b, 0x65, 0x79, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d,
+    ]),
+    status: 400,
+    message: /^request body must be JSON encoded as UTF-8$/,
+  },
+  {
+    name: 'JSON in another charset',
+    body: '{}',
+    headers: { 'content-type': 'application/json; charset=utf-16le' },
+    status: 415,
+    message: /^request body must be JSON encoded as UTF-8$/,
+  },
+  {
+    name: 'a 60,000-character field name (answered bounded)',
+    body: `{"${LONG}":1}`,
+    status: 400,
+    message: /^property "n{64}"… \(60000 characters\) should not exist$/,
+  },
+  {
+    name: 'a 60,000-character header name (answered bounded)',
+    body: `{"headers":{"${LONG}":1}}`,
+    status: 400,
+    message: /^headers\."n{64}"… \(60000 characters\) must be a string$/,
+  },
+  {
+    name: '10,000 partitions out of range (answered bounded)',
+    body: JSON.stringify({
+      partitions: Array.from({ length: 10_000 }, (_, i) => i + P),
+    }),
+    status: 400,
+    message: /got 3, 4, 5, 6, 7 and 9995 more$/,
+  },
+  {
+    name: 'a 10,000-character content type (answered bounded)',
+    body: 'x',
+    headers: { 'content-type': `text/${'p'.repeat(10_000)}` },
+    status: 415,
+    message: /\(got "text\/p{59}"… \(10005 characters\)\)$/,
+  },
+  {
+    name: 'a 10,000-character unknown path (answered bounded)',
+    method: 'GET',
+    path: `/${'x'.repeat(10_000)}?secret=query-text`,
+    status: 404,
+    message: /^no route GET "\/x{63}"… \(10001 characters\)$/,
+  },
+  {
+    name: 'a cross-site form post (no body, text/plain)',
+    headers: {
+      origin: 'http://evil.example',
+      'content-type': 'text/plain',
+      'sec-fetch-site': 'cross-site',
+    },
+    status: 403,
+    message: /^cross-site writes are refused .*HTTP_ALLOWED_ORIGINS$/,
+  },
+  {
+    name: 'a cross-site fetch that says only its Origin',
+    body: '{}',
+    headers: { origin: 'http://evil.example' },
+    status: 403,
+    message: /cross-site writes are refused \(Origin "http:\/\/evil.example"/,
+  },
+  {
+    name: 'a sandboxed page (Origin: null)',
+    body: '{}',
+    headers: { origin: 'null' },
+    status: 403,
+    message: /cross-site writes are refused/,
   },
   {
     name: 'a batch over the broker limit',
@@ -186,17 +298,31 @@ describe('hostile requests (real broker): a clear 4xx, nothing written, the serv
 
   it.each(CASES)(
     '$name → $status',
-    async ({ method = 'POST', path = '/produce', body, status, message }) => {
+    async ({
+      method = 'POST',
+      path = '/produce',
+      body,
+      headers = {},
+      status,
+      message,
+    }) => {
       const before = await admin.endOffsets(topic);
-      const answer =
-        method === 'TRACE'
-          ? await rawRequest(app.url, method, path) // fetch() refuses TRACE
-          : await app.request<{ message: unknown }>(method, path, body, {
-              'x-api-key': KEY,
-            });
+      const answer = await rawRequest(
+        app.url,
+        method,
+        path,
+        {
+          'x-api-key': KEY,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        body,
+      );
       expect(answer.status).toBe(status);
       const text = [answer.body.message].flat().join('; ');
       expect(text).toMatch(message);
+      // Bounded: an answer never grows with what was sent.
+      expect(answer.text.length).toBeLessThan(1_000);
       expect(text).not.toMatch(/Error\b|at .*\.js|kafkajs/);
       expect(await admin.endOffsets(topic)).toEqual(before);
       // Unharmed: the next good request is served.

@@ -1,10 +1,13 @@
 import {
+  applyDecorators,
   type CanActivate,
   type ExecutionContext,
   Inject,
   Injectable,
   UnauthorizedException,
+  UseGuards,
 } from '@nestjs/common';
+import { ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { ConfigType } from '@nestjs/config';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
@@ -13,9 +16,9 @@ import { producerConfig } from '../config/config.namespaces.js';
 export const API_KEY_HEADER = 'x-api-key';
 
 /**
- * When PRODUCE_API_KEY is set, POST /produce and the detailed views
- * (/health, /consumers) need it in X-API-Key. Both sides are hashed first so
- * the comparison is constant-time whatever their lengths.
+ * When PRODUCE_API_KEY is set, what it protects needs it in X-API-Key (see
+ * KeyProtected). Both sides are hashed first so the comparison is
+ * constant-time whatever their lengths.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -49,3 +52,18 @@ export class ApiKeyGuard implements CanActivate {
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
+
+/**
+ * A route behind PRODUCE_API_KEY, and said so in the OpenAPI document. The
+ * key protects writes (POST /produce), record data (the record stream, the
+ * analytics view with its top keys) and infrastructure detail (/health,
+ * /consumers); the probes, /metrics and the dashboard stay open.
+ */
+export const KeyProtected = () =>
+  applyDecorators(
+    UseGuards(ApiKeyGuard),
+    ApiSecurity('api-key'),
+    ApiUnauthorizedResponse({
+      description: 'PRODUCE_API_KEY is set and X-API-Key is missing or wrong',
+    }),
+  );

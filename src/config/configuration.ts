@@ -30,6 +30,12 @@ export interface AppSettings {
   /** Time allowed to receive a whole request (headers and body). */
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Origins (scheme://host[:port]) whose web pages may write (POST) besides this one's. */
+  allowedOrigins: string[];
+  /** Open Server-Sent Event streams (record stream and dashboards) at once. */
+  sseMaxStreams: number;
+  /** Bytes all streams may hold unsent together; each stream gets its share. */
+  sseMaxBufferedBytes: number;
 }
 
 export interface KafkaSettings {
@@ -57,6 +63,9 @@ export interface ProducerSettings {
   /** One partition's records in one request; under the broker's message.max.bytes (1 MiB by default). */
   maxBatchBytes: number;
   apiKey: string | undefined;
+  /** Idempotency-Keys one replica remembers, and for how long. */
+  idempotencyMaxKeys: number;
+  idempotencyTtlMs: number;
 }
 
 export interface ConsumerSettings {
@@ -146,7 +155,25 @@ export function loadConfiguration(env: Env): Configuration {
       1_000,
       300_000,
     ),
+    // Empty counts as unset, as for PRODUCE_API_KEY: no other origin.
+    allowedOrigins: (read.optionalString('HTTP_ALLOWED_ORIGINS') ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin.length > 0),
+    sseMaxStreams: read.int('SSE_MAX_STREAMS', 64, 1, 100_000),
+    sseMaxBufferedBytes: read.int(
+      'SSE_MAX_BUFFERED_BYTES',
+      16_777_216,
+      65_536,
+      1_073_741_824,
+    ),
   };
+  for (const origin of app.allowedOrigins) {
+    read.check(
+      /^https?:\/\/[^/\s]+$/.test(origin),
+      `HTTP_ALLOWED_ORIGINS entry "${origin}" must be an origin like https://app.example.com (scheme, host, optional port; no path)`,
+    );
+  }
 
   const brokers = read.list('KAFKA_BROKERS', ['127.0.0.1:9092']);
   for (const broker of brokers) {
@@ -207,6 +234,14 @@ export function loadConfiguration(env: Env): Configuration {
       104_857_600,
     ),
     apiKey: read.optionalString('PRODUCE_API_KEY'),
+    idempotencyMaxKeys: read.int(
+      'PRODUCE_IDEMPOTENCY_MAX_KEYS',
+      10_000,
+      1,
+      10_000_000,
+    ),
+    idempotencyTtlMs:
+      read.int('PRODUCE_IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 2_592_000) * 1_000,
   };
 
   const consumers: ConsumerSettings = {

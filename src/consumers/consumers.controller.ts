@@ -1,14 +1,8 @@
-import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { hostname } from 'node:os';
-import {
-  ApiOkResponse,
-  ApiOperation,
-  ApiSecurity,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ApiKeyGuard } from '../common/api-key.guard.js';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { KeyProtected } from '../common/api-key.guard.js';
 import { appConfig } from '../config/config.namespaces.js';
 import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
 import { ConsumersViewDto } from './dto/consumers-view.dto.js';
@@ -24,11 +18,7 @@ export class ConsumersController {
   ) {}
 
   @Get()
-  @UseGuards(ApiKeyGuard)
-  @ApiSecurity('api-key')
-  @ApiUnauthorizedResponse({
-    description: 'PRODUCE_API_KEY is set and X-API-Key is missing or wrong',
-  })
+  @KeyProtected()
   @ApiOperation({
     summary:
       'Each consumer group this replica runs: member, state, partitions, counters, commits',

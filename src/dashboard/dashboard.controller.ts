@@ -12,6 +12,7 @@ import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { fileURLToPath } from 'node:url';
 import { map, type Observable } from 'rxjs';
+import { quoted } from '../http/quote.js';
 import { ClusterViewService } from './cluster-view.service.js';
 
 // public/dashboard/ at the repo root: two levels up from both src/dashboard and dist/dashboard.
@@ -53,7 +54,7 @@ export class DashboardController {
   @ApiExcludeEndpoint()
   asset(@Param('file') file: string, @Res() res: Response): void {
     if (!FILES.has(file)) {
-      throw new NotFoundException(`no dashboard file ${file}`);
+      throw new NotFoundException(`no dashboard file ${quoted(file)}`);
     }
     res.sendFile(file, { root: ASSETS });
   }

@@ -3,7 +3,6 @@ import {
   Get,
   Inject,
   ServiceUnavailableException,
-  UseGuards,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import {
@@ -15,12 +14,10 @@ import {
 import {
   ApiOkResponse,
   ApiOperation,
-  ApiSecurity,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ApiKeyGuard } from '../common/api-key.guard.js';
+import { KeyProtected } from '../common/api-key.guard.js';
 import { appConfig } from '../config/config.namespaces.js';
 import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
 import { BrokerHealthIndicator } from './broker.health.js';
@@ -65,11 +62,7 @@ export class HealthController {
     description:
       'terminus shape with status "error"; `error` names what is down',
   })
-  @UseGuards(ApiKeyGuard)
-  @ApiSecurity('api-key')
-  @ApiUnauthorizedResponse({
-    description: 'PRODUCE_API_KEY is set and X-API-Key is missing or wrong',
-  })
+  @KeyProtected()
   all() {
     return this.checkReadiness(true);
   }

@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 import type { AppSettings } from '../config/configuration.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
+import { quoted } from './quote.js';
 
 /**
  * Duration of every request by method, route pattern (never the raw URL, so
@@ -90,7 +91,7 @@ export function answerWrongMethods(
       res.status(404).json({
         statusCode: 404,
         error: 'Not Found',
-        message: `no route ${req.path}: paths are exact (lower case, no trailing slash), did you mean ${meant}?`,
+        message: `no route ${quoted(req.path)}: paths are exact (lower case, no trailing slash), did you mean ${meant}?`,
       });
       return;
     }
@@ -107,6 +108,54 @@ export function answerWrongMethods(
     next();
   });
 }
+
+/**
+ * A web page on another site must not make a visitor's browser write here
+ * (cross-site request forgery: a form or a no-cors fetch needs no CORS
+ * permission to send a POST). Browsers say where a request comes from in
+ * Sec-Fetch-Site and Origin, which pages cannot forge; tools (curl, other
+ * services) send neither and are not concerned. Same-origin pages (the
+ * dashboard's form) and HTTP_ALLOWED_ORIGINS may write.
+ */
+export function refuseCrossSiteWrites(
+  express: NestExpressApplication,
+  allowedOrigins: string[],
+): void {
+  const allowed = new Set(allowedOrigins);
+  express.use((req: Request, res: Response, next: NextFunction) => {
+    if (READ_METHODS.has(req.method)) {
+      next();
+      return;
+    }
+    const site = req.headers['sec-fetch-site'];
+    const origin = req.headers.origin;
+    const fromThisSite =
+      site === 'same-origin' ||
+      site === 'none' ||
+      (origin === undefined
+        ? site === undefined
+        : allowed.has(origin) || sameHost(origin, req.headers.host));
+    if (fromThisSite) {
+      next();
+      return;
+    }
+    res.status(403).json({
+      statusCode: 403,
+      error: 'Forbidden',
+      message: `cross-site writes are refused (Origin ${quoted(origin ?? 'none')}, Sec-Fetch-Site ${quoted(site ?? 'none')}): call the API from a server or a tool, or add the page's origin to HTTP_ALLOWED_ORIGINS`,
+    });
+  });
+}
+
+function sameHost(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false; // "null" (sandboxed or file:// pages) and malformed origins
+  }
+}
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function loose(path: string): string {
   return path.toLowerCase().replace(/\/+$/, '');

@@ -96,15 +96,24 @@ const TLS_CODE =
   /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|EPROTO|HOSTNAME_MISMATCH/;
 
 /**
- * An error and the errors it wraps, outermost first (kafkajs wraps a broker's
- * error in retry errors as `originalError`; others use `cause`), at most 8.
+ * An error and the errors it wraps, outermost first, at most 16 (kafkajs
+ * wraps a broker's error in retry errors as `originalError`; others use
+ * `cause`; an aggregate, such as kafkajs' "Topic creation errors", lists its
+ * errors in `errors`).
  */
 function* causeChain(error: unknown): Generator<Error> {
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < 16; seen++) {
+    const current = pending.shift();
+    if (!(current instanceof Error)) continue;
     yield current;
-    const next = current as { cause?: unknown; originalError?: unknown };
-    current = next.originalError ?? next.cause;
+    const next = current as {
+      cause?: unknown;
+      originalError?: unknown;
+      errors?: unknown;
+    };
+    pending.push(next.originalError ?? next.cause);
+    if (Array.isArray(next.errors)) pending.push(...(next.errors as unknown[]));
   }
 }
 

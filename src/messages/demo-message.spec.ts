@@ -62,7 +62,7 @@ describe('demoMessageEncoder', () => {
     0,
   ])('writes what encodeDemoMessage writes, payload %j', (payload) => {
     const producedAt = '2026-11-25T05:00:00.000Z';
-    const encode = demoMessageEncoder(producedAt, payload);
+    const encode = demoMessageEncoder(producedAt, JSON.stringify(payload));
     expect(encode('id-"1"', 3, 12)).toBe(
       encodeDemoMessage({
         id: 'id-"1"',

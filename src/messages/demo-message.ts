@@ -21,14 +21,16 @@ export function encodeDemoMessage(message: DemoMessage): string {
 
 /**
  * encodeDemoMessage for the many records of one request, which share
- * `producedAt` and `payload`: the payload is serialized once instead of once
- * per record. The same text as encodeDemoMessage, field for field.
+ * `producedAt` and the payload, given as its JSON text: the text the client
+ * sent goes into every record as it is (never parsed and printed again), and
+ * is built into the record once instead of once per record. With
+ * `JSON.stringify(payload)` it is the same text as encodeDemoMessage.
  */
 export function demoMessageEncoder(
   producedAt: string,
-  payload: unknown,
+  payloadText: string | undefined,
 ): (id: string, partition: number, sequence: number) => string {
-  const tail = `,"producedAt":${JSON.stringify(producedAt)},"payload":${JSON.stringify(payload) ?? 'null'}}`;
+  const tail = `,"producedAt":${JSON.stringify(producedAt)},"payload":${payloadText ?? 'null'}}`;
   return (id, partition, sequence) =>
     `{"id":${JSON.stringify(id)},"partition":${JSON.stringify(partition)},"sequence":${JSON.stringify(sequence)}${tail}`;
 }

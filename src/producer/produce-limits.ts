@@ -1,5 +1,9 @@
 import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
 import type { ProducerSettings } from '../config/configuration.js';
+import { isWellFormed, named } from '../http/quote.js';
+
+/** The record header that carries the request's Idempotency-Key. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /** What one request asks to write, as the limits see it. */
 export interface ProduceShape {
@@ -7,7 +11,8 @@ export interface ProduceShape {
   perPartition: number;
   key: string | undefined;
   headers: Record<string, unknown> | undefined;
-  payload: unknown;
+  /** The payload's JSON text as sent. */
+  payloadText: string | undefined;
 }
 
 // A record's value besides the payload: {"id":"<uuid>","partition":n,"sequence":n,"producedAt":"<iso>"}
@@ -46,9 +51,7 @@ export function checkProduceLimits(
   }
   const headerBytes = checkHeaders(shape.headers, limits, bad);
   const payloadBytes =
-    shape.payload === undefined
-      ? 0
-      : Buffer.byteLength(JSON.stringify(shape.payload) ?? '');
+    shape.payloadText === undefined ? 0 : Buffer.byteLength(shape.payloadText);
   if (payloadBytes > limits.maxPayloadBytes) {
     bad(
       `payload must be at most ${limits.maxPayloadBytes} bytes as JSON (PRODUCE_MAX_PAYLOAD_BYTES), got ${payloadBytes}`,
@@ -78,7 +81,17 @@ function checkHeaders(
   let bytes = 0;
   for (const [name, value] of entries) {
     if (typeof value !== 'string') {
-      bad(`headers.${name} must be a string`);
+      bad(`headers.${named(name)} must be a string`);
+    }
+    if (name.toLowerCase() === IDEMPOTENCY_HEADER) {
+      bad(
+        `headers.${name} is set by the service: send it as the Idempotency-Key HTTP header instead`,
+      );
+    }
+    if (!isWellFormed(name) || !isWellFormed(value)) {
+      bad(
+        `headers.${named(name)} must be valid Unicode: a lone surrogate (\\ud800-\\udfff) has no UTF-8 form`,
+      );
     }
     bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
   }

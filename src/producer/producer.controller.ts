@@ -1,27 +1,28 @@
 import {
-  Body,
   Controller,
   Headers,
   HttpCode,
   HttpStatus,
   Post,
-  UseGuards,
+  Res,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiOperation,
   ApiPayloadTooLargeResponse,
-  ApiSecurity,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import { ApiKeyGuard } from '../common/api-key.guard.js';
+import type { Response } from 'express';
+import { KeyProtected } from '../common/api-key.guard.js';
 import { ProduceRequestDto } from './dto/produce-request.dto.js';
+import { ProduceBody, type ProduceRequest } from './produce-body.js';
 import {
   ErrorResponseDto,
   ProduceResponseDto,
@@ -35,7 +36,7 @@ export class ProducerController {
 
   @Post('produce')
   @HttpCode(HttpStatus.CREATED)
-  @UseGuards(ApiKeyGuard)
+  @KeyProtected()
   @ApiOperation({
     summary:
       'Write records to every partition (or the ones named) of the topic',
@@ -43,13 +44,14 @@ export class ProducerController {
       'One batched, idempotent, acks=all request with an explicit partition per record. ' +
       'Each record value is JSON: {id, partition, sequence, producedAt, payload}.',
   })
-  @ApiSecurity('api-key')
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
     description:
-      'Makes a retry safe: the same key (and body) gives the same record ids, carried in each ' +
-      "record's idempotency-key header; the analytics group counts an id once. 1-128 visible ASCII characters.",
+      'Makes a retry safe. The same key with the same request: while the first is in flight it waits for it, ' +
+      'after a success it answers the same result (Idempotent-Replayed: true) without writing, after a 503 it writes ' +
+      "again with the same record ids (carried in each record's idempotency-key header), which each group handles once. " +
+      'The same key with another request: 422. Kept per replica for PRODUCE_IDEMPOTENCY_TTL_SECONDS. 1-128 visible ASCII characters.',
     // The same rule the service checks (ProducerService), so clients and fuzzers agree.
     schema: {
       type: 'string',
@@ -73,13 +75,19 @@ export class ProducerController {
     description:
       'Invalid body: the message names the field and the allowed range',
   })
-  @ApiUnauthorizedResponse({
-    type: ErrorResponseDto,
-    description: 'PRODUCE_API_KEY is set and X-API-Key is missing or wrong',
-  })
   @ApiPayloadTooLargeResponse({
     type: ErrorResponseDto,
     description: 'Body over HTTP_BODY_LIMIT_BYTES',
+  })
+  @ApiForbiddenResponse({
+    type: ErrorResponseDto,
+    description:
+      'A cross-site request from a web page (Origin / Sec-Fetch-Site) whose origin is not in HTTP_ALLOWED_ORIGINS: nothing was written',
+  })
+  @ApiUnprocessableEntityResponse({
+    type: ErrorResponseDto,
+    description:
+      'The Idempotency-Key was already used with a different request: nothing was written',
   })
   @ApiUnsupportedMediaTypeResponse({
     type: ErrorResponseDto,
@@ -90,13 +98,20 @@ export class ProducerController {
     description:
       'No acknowledgement within PRODUCE_TIMEOUT_MS (the cause named): the outcome is unknown, retry with the same Idempotency-Key',
   })
-  produce(
-    @Body() body: ProduceRequestDto,
+  async produce(
+    @ProduceBody() body: ProduceRequest,
     // All headers, not @Headers('idempotency-key'): that would add a second,
     // required header to the OpenAPI document beside the @ApiHeader above.
     @Headers() headers: Record<string, string | undefined>,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<ProduceResult> {
-    const idempotencyKey = headers['idempotency-key'];
-    return this.producer.produce(body ?? {}, idempotencyKey);
+    const { result, replayed } = await this.producer.produce(
+      body,
+      headers['idempotency-key'],
+    );
+    if (replayed) {
+      res.setHeader('Idempotent-Replayed', 'true');
+    }
+    return result;
   }
 }

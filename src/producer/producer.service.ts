@@ -11,14 +11,19 @@ import { errorMessage, kafkaErrorCause } from '../kafka/kafka.errors.js';
 import { KafkaProducer } from '../kafka/client/kafka-producer.port.js';
 import { TopicService } from '../kafka/topic.service.js';
 import { demoMessageEncoder } from '../messages/demo-message.js';
+import { listed } from '../http/quote.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import type { ProduceRequestDto } from './dto/produce-request.dto.js';
+import {
+  IdempotencyStore,
+  type IdempotentOutcome,
+} from './idempotency-store.js';
+import type { ProduceRequest } from './produce-body.js';
 import {
   type PartitionedRecord,
   ProduceCoalescer,
 } from './produce-coalescer.js';
 import { produceFailure } from './produce-failure.js';
-import { checkProduceLimits } from './produce-limits.js';
+import { checkProduceLimits, IDEMPOTENCY_HEADER } from './produce-limits.js';
 
 export const DEFAULT_MESSAGES_PER_PARTITION = 3;
 
@@ -39,6 +44,7 @@ export interface ProduceResult {
 export class ProducerService {
   private readonly logger = new Logger(ProducerService.name);
   private readonly coalescer: ProduceCoalescer;
+  private readonly idempotency: IdempotencyStore<ProduceResult>;
 
   constructor(
     producer: KafkaProducer,
@@ -51,6 +57,10 @@ export class ProducerService {
       (topic, records) => producer.send(topic, records),
       { maxPartitionBytes: config.maxBatchBytes, timeoutMs: config.timeoutMs },
     );
+    this.idempotency = new IdempotencyStore(
+      config.idempotencyMaxKeys,
+      config.idempotencyTtlMs,
+    );
   }
 
   /**
@@ -60,9 +70,9 @@ export class ProducerService {
    * requests that arrive while another send is in flight).
    */
   async produce(
-    request: ProduceRequestDto,
+    request: ProduceRequest,
     idempotencyKey?: string,
-  ): Promise<ProduceResult> {
+  ): Promise<IdempotentOutcome<ProduceResult>> {
     checkIdempotencyKey(idempotencyKey);
     const perPartition =
       request.messagesPerPartition ?? DEFAULT_MESSAGES_PER_PARTITION;
@@ -73,23 +83,42 @@ export class ProducerService {
         perPartition,
         key: request.key,
         headers: request.headers,
-        payload: request.payload,
+        payloadText: request.payloadText,
       },
       this.config,
     );
+    if (idempotencyKey === undefined) {
+      const result = await this.write(request, partitions, perPartition);
+      return { result, replayed: false };
+    }
+    const fingerprint = requestFingerprint(request, partitions, perPartition);
+    return this.idempotency.run(idempotencyKey, fingerprint, () =>
+      this.write(request, partitions, perPartition, {
+        key: idempotencyKey,
+        fingerprint,
+      }),
+    );
+  }
+
+  private async write(
+    request: ProduceRequest,
+    partitions: number[],
+    perPartition: number,
+    idempotency?: { key: string; fingerprint: string },
+  ): Promise<ProduceResult> {
     const producedAt = new Date().toISOString();
     const headers =
-      idempotencyKey === undefined
+      idempotency === undefined
         ? request.headers
-        : { ...request.headers, [IDEMPOTENCY_HEADER]: idempotencyKey };
-    const encode = demoMessageEncoder(producedAt, request.payload ?? null);
+        : { ...request.headers, [IDEMPOTENCY_HEADER]: idempotency.key };
+    const encode = demoMessageEncoder(producedAt, request.payloadText);
     const records: PartitionedRecord[] = partitions.flatMap((partition) =>
       Array.from({ length: perPartition }, (_, i) => ({
         partition,
         key: request.key ?? null,
-        headers,
+        headers: headers as Record<string, string> | undefined,
         value: encode(
-          recordId(idempotencyKey, partition, i + 1),
+          recordId(idempotency, partition, i + 1),
           partition,
           i + 1,
         ),
@@ -140,15 +169,12 @@ export class ProducerService {
     const outside = requested.filter((p) => p < 0 || p >= count);
     if (outside.length > 0) {
       throw new BadRequestException(
-        `partitions must be within [0, ${count - 1}] (topic ${this.topics.topic} has ${count}), got ${outside.join(', ')}`,
+        `partitions must be within [0, ${count - 1}] (topic ${this.topics.topic} has ${count}), got ${listed(outside)}`,
       );
     }
     return [...requested].sort((a, b) => a - b);
   }
 }
-
-/** The record header that carries the request's Idempotency-Key. */
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 function checkIdempotencyKey(key: string | undefined): void {
   if (key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(key)) {
@@ -159,17 +185,44 @@ function checkIdempotencyKey(key: string | undefined): void {
 }
 
 /**
- * A random id, or with an Idempotency-Key one derived from key, partition and
- * sequence: a retried request writes records with the same ids.
+ * What makes two requests the same request for an Idempotency-Key: the
+ * partitions written (resolved, so `{}` and the full list agree), records per
+ * partition, key, headers and the payload's text.
+ */
+export function requestFingerprint(
+  request: ProduceRequest,
+  partitions: number[],
+  perPartition: number,
+): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        partitions,
+        perPartition,
+        request.key ?? null,
+        Object.entries(request.headers ?? {}),
+        request.payloadText ?? null,
+      ]),
+    )
+    .digest('hex');
+}
+
+/**
+ * A random id, or with an Idempotency-Key one derived from key, request
+ * fingerprint, partition and sequence: a retried request writes records with
+ * the same ids, and another request under the same key (on a replica that
+ * has not seen the key) never shares them.
  */
 export function recordId(
-  key: string | undefined,
+  idempotency: { key: string; fingerprint: string } | undefined,
   partition: number,
   sequence: number,
 ): string {
-  if (key === undefined) return randomUUID();
+  if (idempotency === undefined) return randomUUID();
   const h = createHash('sha256')
-    .update(`${key}\u0000${partition}\u0000${sequence}`)
+    .update(
+      `${idempotency.key}\u0000${idempotency.fingerprint}\u0000${partition}\u0000${sequence}`,
+    )
     .digest('hex');
   // UUID layout, version 8 (custom), variant 10.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16] ?? '0', 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;

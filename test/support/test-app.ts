@@ -6,6 +6,7 @@ import {
   type Configuration,
   loadConfiguration,
 } from '../../src/config/configuration.js';
+import { uniqueName } from './unique.js';
 
 /**
  * What every spec's app is told: the brokers, its own topic and partitions,
@@ -25,6 +26,21 @@ export function appEnv(setup: {
     REALTIME_GROUP_ID: setup.realtime,
     ANALYTICS_GROUP_ID: setup.analytics,
   };
+}
+
+/** appEnv with two group ids no other test uses: a spec's app on its own topic. */
+export function ownTopicEnv(
+  brokers: string[],
+  topic: string,
+  partitions: number,
+): Record<string, string> {
+  return appEnv({
+    brokers,
+    topic,
+    partitions,
+    realtime: uniqueName('rt'),
+    analytics: uniqueName('an'),
+  });
 }
 
 export interface TestAppOptions {
@@ -66,6 +82,7 @@ export class TestApp {
       const moduleRef = await builder.compile();
       const app = moduleRef.createNestApplication({
         bodyParser: false,
+        rawBody: true,
         logger: createLogger(config.app),
       });
       configureApp(app, config.app);

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { KeyProtected } from '../../common/api-key.guard.js';
 import { GROUP_BATCH_PATTERN } from '../../kafka/kafka.constants.js';
 import type { GroupRecords } from '../../kafka/group-message.context.js';
 import type { GroupConsumerServer } from '../../kafka/group-consumer.server.js';
@@ -35,6 +36,8 @@ export class AnalyticsController {
   }
 
   @Get()
+  // The top record keys are often customer ids: data, behind the key.
+  @KeyProtected()
   @ApiOperation({
     summary:
       'Aggregates over the records this replica handled, and the partitions it covers now',

@@ -1,6 +1,6 @@
 import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
 import { AnalyticsService, percentile } from './analytics.service.js';
-import { RecentIds } from './recent-ids.js';
+import { RecentIds } from '../recent-ids.js';
 
 function meta(
   partition: number,

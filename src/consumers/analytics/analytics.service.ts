@@ -1,14 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { consumersConfig } from '../../config/config.namespaces.js';
-import { RecentIds } from './recent-ids.js';
+import { DEDUP_WINDOW_IDS, RecentIds } from '../recent-ids.js';
 import { TopKeys } from './top-keys.js';
 import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
 
 const LATENCY_WINDOW = 1_000;
-/** Record ids remembered to count each once (see RecentIds). */
-export const DEDUP_WINDOW_IDS = 100_000;
 
 export interface LatencyStats {
   count: number;

@@ -7,6 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
+import { KeyProtected } from '../../common/api-key.guard.js';
 import { GROUP_BATCH_PATTERN } from '../../kafka/kafka.constants.js';
 import type { GroupRecords } from '../../kafka/group-message.context.js';
 import { RethrowRpcErrorsFilter } from '../../kafka/rethrow-rpc-errors.filter.js';
@@ -32,6 +33,8 @@ export class RealtimeController {
   }
 
   @Sse('stream')
+  // Record keys and payloads are data, not telemetry.
+  @KeyProtected()
   @ApiOperation({
     summary:
       "Server-Sent Events: every record this replica's realtime member handles, with its latency",

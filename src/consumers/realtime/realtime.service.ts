@@ -2,6 +2,7 @@ import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
 import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
+import { DEDUP_WINDOW_IDS, RecentIds } from '../recent-ids.js';
 
 export interface RealtimeEvent {
   id: string;
@@ -21,10 +22,17 @@ export interface RealtimeEvent {
 @Injectable()
 export class RealtimeService implements BeforeApplicationShutdown {
   private readonly events$ = new Subject<RealtimeEvent>();
+  // A record written twice with one id (a client's retry with the same
+  // Idempotency-Key after an unknown outcome) or read again after a restart
+  // is reacted to once, as analytics counts it once.
+  private readonly seen = new RecentIds(DEDUP_WINDOW_IDS);
 
-  /** Reacts to one record; the event is built only while someone watches the stream. */
+  /**
+   * Reacts to one record, once per id; the event is built only while someone
+   * watches the stream.
+   */
   handle(message: DemoMessage, meta: GroupMessageMeta): RealtimeEvent | null {
-    if (!this.events$.observed) {
+    if (!this.seen.firstTime(message.id) || !this.events$.observed) {
       return null;
     }
     const consumedAt = new Date();

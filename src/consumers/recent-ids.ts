@@ -1,6 +1,9 @@
+/** Record ids each group's handler remembers to handle an id once (see RecentIds). */
+export const DEDUP_WINDOW_IDS = 100_000;
+
 /**
- * The last `capacity` record ids seen, oldest forgotten first: the analytics
- * group counts a record id once within this window, so its figures stay exact
+ * The last `capacity` record ids seen, oldest forgotten first: both groups
+ * handle a record id once within this window, so what they do stays exact
  * through client retries with the same Idempotency-Key (same ids) and through
  * redelivery after a consumer restart. A repeat older than the window counts again.
  *
