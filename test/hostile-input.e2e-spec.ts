@@ -358,14 +358,31 @@ describe('hostile requests (real broker): a clear 4xx, nothing written, the serv
     );
   });
 
-  it('keeps the detailed views behind the API key and the probes free of cluster and member ids', async () => {
-    for (const path of ['/health', '/consumers']) {
+  it('keeps record data and the detailed views behind the API key, says so in the document, and the probes free of cluster and member ids', async () => {
+    for (const path of ['/health', '/consumers', '/analytics']) {
       expect((await app.get(path)).status).toBe(401);
       expect(
         (await app.request('GET', path, undefined, { 'x-api-key': KEY }))
           .status,
       ).toBe(200);
     }
+    const docs = await app.get<{
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    }>('/docs-json');
+    const secured = Object.entries(docs.body.paths)
+      .flatMap(([path, item]) =>
+        Object.entries(item)
+          .filter(([, operation]) => operation.security !== undefined)
+          .map(([method]) => `${method.toUpperCase()} ${path}`),
+      )
+      .sort();
+    expect(secured).toEqual([
+      'GET /analytics',
+      'GET /consumers',
+      'GET /health',
+      'GET /realtime/stream',
+      'POST /produce',
+    ]);
     const detailed = await app.request('GET', '/health', undefined, {
       'x-api-key': KEY,
     });

@@ -57,16 +57,37 @@ describe('OpenAPI docs', () => {
         '/realtime/stream',
       ].sort(),
     );
+    // No PRODUCE_API_KEY here: no 401 is possible, so none is listed.
     expect(Object.keys(body.paths['/produce'].post.responses).sort()).toEqual([
       '201',
       '400',
-      '401',
+      '403',
       '413',
       '415',
+      '422',
       '503',
     ]);
     expect(
       Object.keys(body.paths['/health/ready'].get.responses).sort(),
     ).toEqual(['200', '503']);
+  });
+
+  it('declares no security and no bounds it does not keep when no key is configured', async () => {
+    const { text, body } = await app.get<{
+      components: Record<string, unknown>;
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    }>('/docs-json');
+
+    expect(body.components.securitySchemes).toBeUndefined();
+    for (const item of Object.values(body.paths)) {
+      for (const operation of Object.values(item)) {
+        expect(operation.security).toBeUndefined();
+      }
+    }
+    // propertyNames is JSON Schema, not OpenAPI 3.0.
+    expect(text).not.toContain('propertyNames');
+    expect(text).toMatch(/at most 1024 UTF-8 bytes \(PRODUCE_MAX_KEY_BYTES\)/);
+    expect(text).toMatch(/65536 bytes of JSON \(PRODUCE_MAX_PAYLOAD_BYTES\)/);
+    expect(text).toMatch(/8192 UTF-8 bytes of names and values/);
   });
 });

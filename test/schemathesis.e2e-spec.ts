@@ -59,10 +59,15 @@ describe.skipIf(!st)(
 
     it('finds no server error and no schema mismatch', async () => {
       const args = [
+        '--config-file',
+        join(REPO_ROOT, 'tools/schemathesis/schemathesis.toml'),
         'run',
         `${app.url}/docs-json`,
         '--checks',
         'all',
+        // Every phase, the stateful one (sequences of calls) included.
+        '--phases',
+        'examples,coverage,fuzzing,stateful',
         '--max-examples',
         '300',
         '--seed',

@@ -153,6 +153,22 @@ describe('a secured cluster: SASL_SSL, SCRAM-SHA-512 and least-privilege ACLs (l
     expect(exit.output).not.toContain(secure.servicePassword);
   });
 
+  it('without Create on a topic that does not exist: exits 1 with one line naming the grant, not an unreachable broker', async () => {
+    const run = names();
+    await secure.acls(run, { without: ['CREATE:TOPIC'] });
+    const exit = await runToExit(appEnv(run));
+    console.log(`no Create ACL: exit ${exit.code} after ${exit.elapsedMs} ms`);
+    expect(exit.code).toBe(1);
+    expect(exit.elapsedMs).toBeLessThan(20_000);
+    expect(fatalLines(exit.output)).toHaveLength(1);
+    expect(fatalLines(exit.output)[0]).toMatch(
+      new RegExp(
+        `not authorized to use topic ${run.topic} .*as user \\\\"svc\\\\".*--operation Create --topic ${run.topic}`,
+      ),
+    );
+    expect(exit.output).not.toMatch(/unreachable|Is the broker running/);
+  });
+
   it('never gets ready as a plaintext client of the TLS listener, nor with another CA: a clear line each', async () => {
     const fast = {
       KAFKA_CONNECTION_TIMEOUT_MS: '1000',

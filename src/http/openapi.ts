@@ -23,6 +23,7 @@ export function setupOpenApi(app: INestApplication): OpenAPIObject {
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
       .build(),
   );
+  linkProduceToItsReaders(document);
   if (limits.apiKey === undefined) {
     withoutSecurity(document);
   }
@@ -70,24 +71,38 @@ function describeProduceBody(
       maximum: Math.max(0, topics.partitionCount - 1),
     },
   });
-  // OpenAPI 3.0 cannot bound bytes nor property names: the byte limits are
-  // in the descriptions, and maxLength bounds what cannot exceed them (a
-  // character is at most 4 UTF-8 bytes), so a schema-valid body is accepted.
+  // OpenAPI 3.0 counts characters, not bytes, and cannot bound property
+  // names: the byte limits are in the descriptions; the key's maxLength is
+  // exact for ASCII keys.
   Object.assign(props.key, {
-    maxLength: Math.floor(limits.maxKeyBytes / 4),
+    maxLength: limits.maxKeyBytes,
     description: `Record key, the same for every record of this request: at most ${limits.maxKeyBytes} UTF-8 bytes (PRODUCE_MAX_KEY_BYTES), valid Unicode (no lone surrogates)`,
   });
   Object.assign(props.headers, {
     maxProperties: limits.maxHeaders,
     description: `Extra record headers, string to string: at most ${limits.maxHeaders} entries (PRODUCE_MAX_HEADERS) and ${limits.maxHeaderBytes} UTF-8 bytes of names and values together (PRODUCE_MAX_HEADER_BYTES); the name idempotency-key is reserved (send the Idempotency-Key HTTP header)`,
-    additionalProperties: {
-      type: 'string',
-      maxLength: Math.floor(
-        limits.maxHeaderBytes / Math.max(1, limits.maxHeaders) / 8,
-      ),
-    },
+    additionalProperties: { type: 'string' },
   });
   props.payload.description = `Any JSON value, carried in every record's \`payload\` exactly as sent (its text, byte for byte): at most ${limits.maxPayloadBytes} bytes of JSON (PRODUCE_MAX_PAYLOAD_BYTES), nesting at most HTTP_MAX_JSON_DEPTH levels`;
+}
+
+/**
+ * OpenAPI links from a write to the views that show its effect (the
+ * consumers' counters, analytics, health): clients and schemathesis' stateful
+ * phase follow them as sequences of calls.
+ */
+function linkProduceToItsReaders(document: OpenAPIObject): void {
+  const created = document.paths['/produce']?.post?.responses?.['201'];
+  if (!created || '$ref' in created) return;
+  const readers = Object.entries({
+    '/consumers': 'ReadConsumers',
+    '/analytics': 'ReadAnalytics',
+    '/health': 'ReadHealth',
+  }).flatMap(([path, name]) => {
+    const operationId = document.paths[path]?.get?.operationId;
+    return operationId ? [[name, { operationId }] as const] : [];
+  });
+  created.links = Object.fromEntries(readers);
 }
 
 /** No PRODUCE_API_KEY: nothing asks for one, and nothing answers 401. */
