@@ -44,6 +44,20 @@ alive() { [[ -r /proc/$1/stat ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/de
 # Guards against pid reuse: the pid must be a Kafka broker JVM, not whatever got that number later.
 is_kafka() { alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# True when 127.0.0.1:$1 answers a Kafka ApiVersions v0 request (correlation id 1) within 3 s.
+kafka_answers() {
+  node -e '
+    const socket = require("net").connect(Number(process.argv[1]), "127.0.0.1");
+    setTimeout(() => process.exit(1), 3000).unref();
+    socket.on("error", () => process.exit(1));
+    socket.on("connect", () =>
+      socket.write(Buffer.from("0000000e0012000000000001000474657374", "hex")));
+    let got = Buffer.alloc(0);
+    socket.on("data", (chunk) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length >= 8) process.exit(got.readInt32BE(4) === 1 ? 0 : 1);
+    });' "$1"
+}
 read_pid() { [[ -s "$PID_FILE" ]] && tr -dc '0-9' <"$PID_FILE"; }
 now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo $((t / 1000)); }
 
@@ -191,8 +205,12 @@ cmd_start() {
     echo "Kafka already running on 127.0.0.1:$PORT (pid $pid)"; exit 0
   fi
   rm -f "$PID_FILE"  # stale (broker was killed or machine rebooted)
+  if port_open "$PORT" && kafka_answers "$PORT"; then
+    # Another checkout's broker, or `docker compose up kafka`: use it rather than refuse.
+    echo "Kafka already running on 127.0.0.1:$PORT, not started by this checkout (no $PID_FILE): using it"; exit 0
+  fi
   for p in "$PORT" "$CPORT"; do
-    port_open "$p" && die "Port 127.0.0.1:$p is already in use by another process; set KAFKA_LOCAL_PORT (and/or KAFKA_LOCAL_CONTROLLER_PORT) to a free port"
+    port_open "$p" && die "Port 127.0.0.1:$p is already in use by another process that is not a Kafka broker; set KAFKA_LOCAL_PORT (and/or KAFKA_LOCAL_CONTROLLER_PORT) to a free port"
   done
   ensure_libs
   mkdir -p "$DATA_DIR"
