@@ -140,7 +140,7 @@ const CASES: Case[] = [
   },
   {
     name: 'JSON in another charset',
-    body: '{}',
+    body: Buffer.from('{}', 'utf16le'),
     headers: { 'content-type': 'application/json; charset=utf-16le' },
     status: 415,
     message: /^request body must be JSON encoded as UTF-8$/,

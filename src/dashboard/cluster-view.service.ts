@@ -13,36 +13,24 @@ import {
   kafkaConfig,
   producerConfig,
 } from '../config/config.namespaces.js';
-import {
-  type GroupView,
-  KafkaAdmin,
-  type PartitionOffsets,
-} from '../kafka/client/kafka-admin.port.js';
+import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
 import { errorMessage } from '../kafka/kafka.errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import type {
-  ClusterView,
-  DepartedMemberView,
-  GroupBandView,
-  MemberView,
-} from './cluster-view.js';
-
-/** A move or a departure stays on the page this long. */
-const SHOWN_FOR_MS = 60_000;
-
-interface Reading {
-  at: number;
-  ends: PartitionOffsets[];
-  groups: GroupView[];
-  committed: Map<number, string>[];
-}
+import type { ClusterView } from './cluster-view.js';
+import {
+  deriveView,
+  emptyMemory,
+  emptyView,
+  type Reading,
+  type ViewFrame,
+} from './cluster-view.model.js';
 
 /**
  * Kafka's own view of both groups, read by the one long-lived admin client
  * once per DASHBOARD_REFRESH_MS while at least one page is open, and pushed
- * to every open page: ten viewers cost the broker what one does. It keeps
- * what a single read cannot tell: records/s (from the previous read), which
- * partitions moved and when, and which members left.
+ * to every open page: ten viewers cost the broker what one does. The reading
+ * and the fan-out live here; what the page shows is derived from the
+ * readings by deriveView (cluster-view.model.ts), without I/O.
  */
 @Injectable()
 export class ClusterViewService implements OnModuleDestroy {
@@ -53,14 +41,7 @@ export class ClusterViewService implements OnModuleDestroy {
   private polling = false;
   private wake: (() => void) | undefined;
   private closed = false;
-  /** group id → partition → last known owner, and the last move. */
-  private readonly owners = new Map<
-    string,
-    Map<number, { owner: string; movedAt: number | null; from: string | null }>
-  >();
-  private readonly departed = new Map<string, DepartedMemberView[]>();
-  private readonly lastMembers = new Map<string, MemberView[]>();
-  private readonly slots = new Map<string, Map<string, number>>();
+  private readonly memory = emptyMemory();
 
   constructor(
     private readonly admin: KafkaAdmin,
@@ -128,7 +109,8 @@ export class ClusterViewService implements OnModuleDestroy {
 
   private async read(): Promise<ClusterView> {
     const { topic } = this.kafka;
-    const ids = this.groupIds();
+    const frame = this.frame();
+    const ids = frame.groupIds;
     try {
       const requests = 2 + ids.length;
       this.metrics.dashboardBrokerRequests(requests);
@@ -138,7 +120,7 @@ export class ClusterViewService implements OnModuleDestroy {
         ...ids.map((id) => this.admin.committedOffsets(id, topic)),
       ]);
       const reading: Reading = { at: Date.now(), ends, groups, committed };
-      const view = this.viewOf(reading, this.previous);
+      const view = deriveView(frame, this.memory, reading, this.previous);
       this.previous = reading;
       return view;
     } catch (error) {
@@ -146,168 +128,21 @@ export class ClusterViewService implements OnModuleDestroy {
       const message = 'Kafka did not answer; showing the last figures read';
       return this.latest
         ? { ...this.latest, at: new Date().toISOString(), error: message }
-        : { ...this.emptyView(), error: message };
+        : { ...emptyView(frame, Date.now()), error: message };
     }
   }
 
-  private viewOf(now: Reading, before: Reading | undefined): ClusterView {
-    const seconds = before ? (now.at - before.at) / 1_000 : 0;
-    const rate = (after: bigint, earlier: bigint | undefined) =>
-      seconds > 0 && earlier !== undefined
-        ? Math.max(0, Number(after - earlier) / seconds)
-        : 0;
-    const endOf = (reading: Reading | undefined, partition: number) => {
-      const end = reading?.ends.find((e) => e.partition === partition);
-      return end && BigInt(end.high);
-    };
+  private frame(): ViewFrame {
     return {
-      ...this.emptyView(),
-      at: new Date(now.at).toISOString(),
-      partitions: now.ends.map(({ partition, high }) => ({
-        partition,
-        end: high,
-        recordsPerSecond: rate(BigInt(high), endOf(before, partition)),
-      })),
-      groups: this.groupIds().map((groupId, index) => {
-        const group = now.groups.find((g) => g.groupId === groupId);
-        const committedNow = now.committed[index];
-        const committedBefore = before?.committed[index];
-        const done = (committed: Map<number, string> | undefined) =>
-          [...(committed?.values() ?? [])]
-            .filter((offset) => offset !== '-1')
-            .reduce((sum, offset) => sum + BigInt(offset), 0n);
-        return this.band(
-          index === 0 ? 'realtime' : 'analytics',
-          groupId,
-          group,
-          now,
-          committedNow,
-          rate(done(committedNow), committedBefore && done(committedBefore)),
-        );
-      }),
-    };
-  }
-
-  private band(
-    name: string,
-    groupId: string,
-    group: GroupView | undefined,
-    now: Reading,
-    committed: Map<number, string>,
-    recordsPerSecond: number,
-  ): GroupBandView {
-    const members: MemberView[] = (group?.members ?? []).map((m) => ({
-      slot: this.slotOf(groupId, m.memberId),
-      memberId: m.memberId,
-      clientId: m.clientId,
-      host: m.clientHost,
-      partitions: m.partitions,
-    }));
-    members.sort((a, b) => a.slot - b.slot);
-    this.trackDepartures(groupId, members, now.at);
-    const owners = this.trackOwners(groupId, members, now.at);
-    return {
-      name,
-      groupId,
-      state: group?.state ?? 'Unknown',
-      members,
-      departed: this.departed.get(groupId) ?? [],
-      recordsPerSecond,
-      partitions: now.ends.map(({ partition, low, high }) => {
-        const offset = committed.get(partition) ?? '-1';
-        const from = offset === '-1' ? BigInt(low) : BigInt(offset);
-        const lag = BigInt(high) - from;
-        const owner = owners.get(partition);
-        const recent =
-          owner?.movedAt !== null &&
-          owner?.movedAt !== undefined &&
-          now.at - owner.movedAt < SHOWN_FOR_MS;
-        return {
-          partition,
-          owner:
-            members.find((m) => m.partitions.includes(partition))?.memberId ??
-            null,
-          committed: offset,
-          lag: lag > 0n ? Number(lag) : 0,
-          movedAt: recent ? new Date(owner.movedAt ?? 0).toISOString() : null,
-          movedFrom: recent ? (owner?.from ?? null) : null,
-        };
-      }),
-    };
-  }
-
-  /** A partition moved when its new owner differs from the last one it had (rebalance gaps skipped). */
-  private trackOwners(groupId: string, members: MemberView[], at: number) {
-    let owners = this.owners.get(groupId);
-    if (!owners) {
-      owners = new Map();
-      this.owners.set(groupId, owners);
-    }
-    for (const member of members) {
-      for (const partition of member.partitions) {
-        const known = owners.get(partition);
-        if (!known) {
-          owners.set(partition, {
-            owner: member.memberId,
-            movedAt: null,
-            from: null,
-          });
-        } else if (known.owner !== member.memberId) {
-          owners.set(partition, {
-            owner: member.memberId,
-            movedAt: at,
-            from: known.owner,
-          });
-        }
-      }
-    }
-    return owners;
-  }
-
-  private trackDepartures(groupId: string, members: MemberView[], at: number) {
-    const before = this.lastMembers.get(groupId) ?? [];
-    const present = new Set(members.map((m) => m.memberId));
-    const left = before
-      .filter((m) => !present.has(m.memberId))
-      .map((m) => ({ ...m, leftAt: new Date(at).toISOString() }));
-    const kept = (this.departed.get(groupId) ?? []).filter(
-      (m) =>
-        at - Date.parse(m.leftAt) < SHOWN_FOR_MS && !present.has(m.memberId),
-    );
-    this.departed.set(groupId, [...left, ...kept]);
-    this.lastMembers.set(groupId, members);
-  }
-
-  /** Letters in order of first sight, per group. */
-  private slotOf(groupId: string, memberId: string): number {
-    let slots = this.slots.get(groupId);
-    if (!slots) {
-      slots = new Map();
-      this.slots.set(groupId, slots);
-    }
-    let slot = slots.get(memberId);
-    if (slot === undefined) {
-      slot = slots.size;
-      slots.set(memberId, slot);
-    }
-    return slot;
-  }
-
-  private groupIds(): string[] {
-    return [this.consumers.realtimeGroupId, this.consumers.analyticsGroupId];
-  }
-
-  private emptyView(): ClusterView {
-    return {
-      at: new Date().toISOString(),
       topic: this.kafka.topic,
-      partitions: [],
-      groups: [],
+      groupIds: [
+        this.consumers.realtimeGroupId,
+        this.consumers.analyticsGroupId,
+      ],
       produce: {
         available: this.app.roles.includes('producer'),
         keyRequired: this.producer.apiKey !== undefined,
       },
-      error: null,
     };
   }
 }

@@ -1,0 +1,95 @@
+import {
+  deriveView,
+  emptyMemory,
+  type Reading,
+  SHOWN_FOR_MS,
+  type ViewFrame,
+} from './cluster-view.model.js';
+
+const FRAME: ViewFrame = {
+  topic: 't',
+  groupIds: ['rt', 'an'],
+  produce: { available: true, keyRequired: false },
+};
+
+const member = (memberId: string, partitions: number[]) => ({
+  memberId,
+  clientId: `client-${memberId}`,
+  clientHost: '/10.0.0.1',
+  partitions,
+});
+
+/** A reading at `at` ms: ends per partition, rt's members, rt's committed offsets. */
+function reading(
+  at: number,
+  ends: number[],
+  members: ReturnType<typeof member>[],
+  committed: Record<number, string>,
+): Reading {
+  return {
+    at,
+    ends: ends.map((high, partition) => ({
+      partition,
+      low: '2',
+      high: String(high),
+    })),
+    groups: [{ groupId: 'rt', state: 'Stable', members }],
+    committed: [
+      new Map(Object.entries(committed).map(([p, o]) => [Number(p), o])),
+      new Map(),
+    ],
+  };
+}
+
+describe('deriveView', () => {
+  it('derives rates from two readings and lag from the committed offset (the low offset when none)', () => {
+    const memory = emptyMemory();
+    const first = reading(0, [10, 20], [member('m1', [0, 1])], { 0: '4' });
+    const second = reading(2_000, [30, 20], [member('m1', [0, 1])], {
+      0: '14',
+      1: '20',
+    });
+    deriveView(FRAME, memory, first, undefined);
+    const view = deriveView(FRAME, memory, second, first);
+
+    expect(view.partitions.map((p) => p.recordsPerSecond)).toEqual([10, 0]);
+    const [rt, an] = view.groups;
+    expect(rt.recordsPerSecond).toBe(15); // (14 + 20) - 4 over 2 s
+    expect(rt.partitions.map((p) => [p.committed, p.lag])).toEqual([
+      ['14', 16],
+      ['20', 0],
+    ]);
+    expect(an.partitions.map((p) => [p.committed, p.lag, p.owner])).toEqual([
+      ['-1', 28, null],
+      ['-1', 18, null],
+    ]);
+    expect(an.state).toBe('Unknown');
+  });
+
+  it('marks a partition that changed owner for a minute, lists the member that left, keeps letters', () => {
+    const memory = emptyMemory();
+    const both = reading(0, [1, 1], [member('a', [0]), member('b', [1])], {});
+    const onlyB = reading(1_000, [1, 1], [member('b', [0, 1])], {});
+    deriveView(FRAME, memory, both, undefined);
+    const moved = deriveView(FRAME, memory, onlyB, both).groups[0];
+
+    expect(moved.partitions[0]).toMatchObject({
+      owner: 'b',
+      movedFrom: 'a',
+      movedAt: new Date(1_000).toISOString(),
+    });
+    expect(moved.partitions[1].movedAt).toBeNull();
+    expect(moved.departed.map((m) => [m.memberId, m.slot])).toEqual([['a', 0]]);
+    expect(moved.members.map((m) => [m.memberId, m.slot])).toEqual([['b', 1]]);
+
+    const later = reading(
+      1_000 + SHOWN_FOR_MS,
+      [1, 1],
+      [member('b', [0, 1])],
+      {},
+    );
+    const settled = deriveView(FRAME, memory, later, onlyB).groups[0];
+    expect(settled.partitions[0].movedAt).toBeNull();
+    expect(settled.departed).toEqual([]);
+  });
+});

@@ -1,0 +1,225 @@
+import type {
+  GroupView,
+  PartitionOffsets,
+} from '../kafka/client/kafka-admin.port.js';
+import type {
+  ClusterView,
+  DepartedMemberView,
+  GroupBandView,
+  MemberView,
+} from './cluster-view.js';
+
+/** A move or a departure stays on the page this long. */
+export const SHOWN_FOR_MS = 60_000;
+
+/** One read of the cluster: end offsets, both groups, their committed offsets. */
+export interface Reading {
+  at: number;
+  ends: PartitionOffsets[];
+  groups: GroupView[];
+  /** Per group, in the order of `groupIds`: partition → committed offset. */
+  committed: Map<number, string>[];
+}
+
+interface Owner {
+  owner: string;
+  movedAt: number | null;
+  from: string | null;
+}
+
+/**
+ * What a page shows that no single reading tells, per group id: the last
+ * owner of each partition and its last move, members that left, the letter
+ * each member got. Kept from one view to the next.
+ */
+export interface ViewMemory {
+  owners: Map<string, Map<number, Owner>>;
+  departed: Map<string, DepartedMemberView[]>;
+  lastMembers: Map<string, MemberView[]>;
+  slots: Map<string, Map<string, number>>;
+}
+
+export function emptyMemory(): ViewMemory {
+  return {
+    owners: new Map(),
+    departed: new Map(),
+    lastMembers: new Map(),
+    slots: new Map(),
+  };
+}
+
+/** The parts of a view that do not come from Kafka. */
+export interface ViewFrame {
+  topic: string;
+  /** [realtime's id, analytics' id] */
+  groupIds: string[];
+  produce: ClusterView['produce'];
+}
+
+export function emptyView(frame: ViewFrame, at: number): ClusterView {
+  return {
+    at: new Date(at).toISOString(),
+    topic: frame.topic,
+    partitions: [],
+    groups: [],
+    produce: frame.produce,
+    error: null,
+  };
+}
+
+/**
+ * The page's model from the reading before (for rates) and this one, and
+ * the memory of earlier views, which it updates (moves, departures, letters).
+ * No I/O and no clock: everything it needs is in its arguments.
+ */
+export function deriveView(
+  frame: ViewFrame,
+  memory: ViewMemory,
+  now: Reading,
+  before: Reading | undefined,
+): ClusterView {
+  const seconds = before ? (now.at - before.at) / 1_000 : 0;
+  const rate = (after: bigint, earlier: bigint | undefined) =>
+    seconds > 0 && earlier !== undefined
+      ? Math.max(0, Number(after - earlier) / seconds)
+      : 0;
+  const endOf = (reading: Reading | undefined, partition: number) => {
+    const end = reading?.ends.find((e) => e.partition === partition);
+    return end && BigInt(end.high);
+  };
+  const done = (committed: Map<number, string> | undefined) =>
+    [...(committed?.values() ?? [])]
+      .filter((offset) => offset !== '-1')
+      .reduce((sum, offset) => sum + BigInt(offset), 0n);
+  return {
+    ...emptyView(frame, now.at),
+    partitions: now.ends.map(({ partition, high }) => ({
+      partition,
+      end: high,
+      recordsPerSecond: rate(BigInt(high), endOf(before, partition)),
+    })),
+    groups: frame.groupIds.map((groupId, index) => {
+      const committedBefore = before?.committed[index];
+      return band(
+        memory,
+        index === 0 ? 'realtime' : 'analytics',
+        groupId,
+        now,
+        now.committed[index],
+        rate(
+          done(now.committed[index]),
+          committedBefore && done(committedBefore),
+        ),
+      );
+    }),
+  };
+}
+
+function band(
+  memory: ViewMemory,
+  name: string,
+  groupId: string,
+  now: Reading,
+  committed: Map<number, string>,
+  recordsPerSecond: number,
+): GroupBandView {
+  const group = now.groups.find((g) => g.groupId === groupId);
+  const members: MemberView[] = (group?.members ?? []).map((m) => ({
+    slot: slotOf(memory, groupId, m.memberId),
+    memberId: m.memberId,
+    clientId: m.clientId,
+    host: m.clientHost,
+    partitions: m.partitions,
+  }));
+  members.sort((a, b) => a.slot - b.slot);
+  trackDepartures(memory, groupId, members, now.at);
+  const owners = trackOwners(memory, groupId, members, now.at);
+  return {
+    name,
+    groupId,
+    state: group?.state ?? 'Unknown',
+    members,
+    departed: memory.departed.get(groupId) ?? [],
+    recordsPerSecond,
+    partitions: now.ends.map(({ partition, low, high }) => {
+      const offset = committed.get(partition) ?? '-1';
+      const from = offset === '-1' ? BigInt(low) : BigInt(offset);
+      const lag = BigInt(high) - from;
+      const owner = owners.get(partition);
+      const movedAt =
+        owner?.movedAt != null && now.at - owner.movedAt < SHOWN_FOR_MS
+          ? owner.movedAt
+          : null;
+      return {
+        partition,
+        owner:
+          members.find((m) => m.partitions.includes(partition))?.memberId ??
+          null,
+        committed: offset,
+        lag: lag > 0n ? Number(lag) : 0,
+        movedAt: movedAt === null ? null : new Date(movedAt).toISOString(),
+        movedFrom: movedAt === null ? null : (owner?.from ?? null),
+      };
+    }),
+  };
+}
+
+/** A partition moved when its new owner differs from the last one it had (rebalance gaps skipped). */
+function trackOwners(
+  memory: ViewMemory,
+  groupId: string,
+  members: MemberView[],
+  at: number,
+): Map<number, Owner> {
+  const owners = memory.owners.get(groupId) ?? new Map<number, Owner>();
+  memory.owners.set(groupId, owners);
+  for (const member of members) {
+    for (const partition of member.partitions) {
+      const known = owners.get(partition);
+      if (!known) {
+        owners.set(partition, {
+          owner: member.memberId,
+          movedAt: null,
+          from: null,
+        });
+      } else if (known.owner !== member.memberId) {
+        owners.set(partition, {
+          owner: member.memberId,
+          movedAt: at,
+          from: known.owner,
+        });
+      }
+    }
+  }
+  return owners;
+}
+
+function trackDepartures(
+  memory: ViewMemory,
+  groupId: string,
+  members: MemberView[],
+  at: number,
+): void {
+  const before = memory.lastMembers.get(groupId) ?? [];
+  const present = new Set(members.map((m) => m.memberId));
+  const left = before
+    .filter((m) => !present.has(m.memberId))
+    .map((m) => ({ ...m, leftAt: new Date(at).toISOString() }));
+  const kept = (memory.departed.get(groupId) ?? []).filter(
+    (m) => at - Date.parse(m.leftAt) < SHOWN_FOR_MS && !present.has(m.memberId),
+  );
+  memory.departed.set(groupId, [...left, ...kept]);
+  memory.lastMembers.set(groupId, members);
+}
+
+/** Letters in order of first sight, per group. */
+function slotOf(memory: ViewMemory, groupId: string, memberId: string): number {
+  const slots = memory.slots.get(groupId) ?? new Map<string, number>();
+  memory.slots.set(groupId, slots);
+  let slot = slots.get(memberId);
+  if (slot === undefined) {
+    slot = slots.size;
+    slots.set(memberId, slot);
+  }
+  return slot;
+}
