@@ -121,7 +121,7 @@ const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
 /**
  * Reads and validates every setting at once. The single source of truth for
- * names and defaults: .env.example and the README table follow it (a test
+ * names and defaults: .env.example and docs/configuration.md follow it (a test
  * compares .env.example with these defaults).
  */
 export function loadConfiguration(env: Env): Configuration {

@@ -28,7 +28,7 @@ import { ShutdownState } from './shutdown.state.js';
 import { TopicHealthIndicator } from './topic.health.js';
 
 /**
- * Policy (README "Health"): liveness fails only for what a restart fixes (a
+ * Policy (docs/operations.md, "Health policy"): liveness fails only for what a restart fixes (a
  * consumer that crashed for good); a broker outage fails readiness only, so
  * an orchestrator stops routing to replicas instead of restarting them all.
  * GET /health is readiness with every detail.

@@ -98,7 +98,7 @@ function bootRefusal(
     case 'tls':
       return `TLS to Kafka at ${brokers} failed: the broker's certificate is not trusted or does not name the host (${errorMessage(error)}). Check KAFKA_SSL_CA_FILE.`;
     case 'not_authorized':
-      return `not authorized to use topic ${config.topic} at ${brokers}${sasl ? ` as user "${sasl.username}"` : ''}: grant it Describe (and Create if the topic does not exist yet), e.g. kafka-acls.sh --add --allow-principal User:${sasl?.username ?? '<user>'} --operation Describe --operation Create --topic ${config.topic} (README: Secured clusters).`;
+      return `not authorized to use topic ${config.topic} at ${brokers}${sasl ? ` as user "${sasl.username}"` : ''}: grant it Describe (and Create if the topic does not exist yet), e.g. kafka-acls.sh --add --allow-principal User:${sasl?.username ?? '<user>'} --operation Describe --operation Create --topic ${config.topic} (docs/security.md: Secured clusters).`;
     default:
       return undefined;
   }

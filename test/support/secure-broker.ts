@@ -58,7 +58,7 @@ export class SecureBroker {
     };
   }
 
-  /** Grants (or with `remove`, deletes) the service's ACLs of the README's table for these names. */
+  /** Grants (or with `remove`, deletes) the service's ACLs of docs/security.md's table for these names. */
   async acls(
     names: { topic: string; groups: string[] },
     options: { without?: string[]; remove?: boolean } = {},

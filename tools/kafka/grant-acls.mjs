@@ -1,4 +1,4 @@
-// Grants the service's user exactly the ACLs of the README's table on a KAFKA_LOCAL_SECURITY
+// Grants the service's user exactly the ACLs of docs/security.md's table on a KAFKA_LOCAL_SECURITY
 // broker, as the super user in <admin.env>. Used by kafka.sh start and by the security tests.
 //
 //   node tools/kafka/grant-acls.mjs <admin.env> [--topic T] [--group G]... [--user svc]
@@ -35,7 +35,7 @@ const user = option('--user')[0] ?? 'svc';
 const without = new Set(option('--without'));
 const remove = args.includes('--delete');
 
-/** The service's least privileges (README "Secured clusters"): [resource, name, pattern, operations]. */
+/** The service's least privileges (docs/security.md, "Secured clusters"): [resource, name, pattern, operations]. */
 const table = [
   // Produce (Write), consume and read offsets (Read, Describe), provision at boot if missing (Create).
   [Res.TOPIC, topic, Pattern.LITERAL, ['WRITE', 'READ', 'DESCRIBE', 'CREATE']],

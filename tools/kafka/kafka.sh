@@ -126,7 +126,7 @@ EOF
 # the client listener, SCRAM-SHA-512 users created when the storage is formatted (`admin`, the
 # super user for tooling and tests; `svc`, the service's least-privileged user) and ACLs
 # enforced by the StandardAuthorizer. Passwords are random, in 0600 files, never printed.
-# The service's ACLs are granted by tools/kafka/grant-acls.mjs (the README's table).
+# The service's ACLs are granted by tools/kafka/grant-acls.mjs (the table in docs/security.md).
 SECRETS="$STATE_DIR/secrets"
 
 secure_setup() {
