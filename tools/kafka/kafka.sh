@@ -48,8 +48,9 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 kafka_answers() {
   node -e '
     const socket = require("net").connect(Number(process.argv[1]), "127.0.0.1");
-    setTimeout(() => process.exit(1), 3000).unref();
+    setTimeout(() => process.exit(1), 3000);
     socket.on("error", () => process.exit(1));
+    socket.on("close", () => process.exit(1));
     socket.on("connect", () =>
       socket.write(Buffer.from("0000000e0012000000000001000474657374", "hex")));
     let got = Buffer.alloc(0);
