@@ -1,4 +1,4 @@
-import { Controller, Injectable, Module, UseFilters } from '@nestjs/common';
+import { Controller, Module, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +13,7 @@ import {
   REALTIME_TRANSPORT,
 } from '../src/consumers/realtime/realtime.constants.js';
 import { RealtimeModule } from '../src/consumers/realtime/realtime.module.js';
-import {
-  GroupMessageContext,
-  type GroupMessageMeta,
-} from '../src/kafka/group-message.context.js';
+import { GroupMessageContext } from '../src/kafka/group-message.context.js';
 import { GROUP_MESSAGE_PATTERN } from '../src/kafka/kafka.constants.js';
 import { RethrowRpcErrorsFilter } from '../src/kafka/rethrow-rpc-errors.filter.js';
 import {
@@ -25,6 +22,7 @@ import {
 } from '../src/messages/demo-message.js';
 import type { ConsumersView } from '../src/consumers/consumers.controller.js';
 import { type JournalEntry, readJournal } from './support/replica-process.js';
+import { FailingRealtimeService, POISON } from './support/failing-realtime.js';
 import { TestAdmin } from './support/test-admin.js';
 import { TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
@@ -35,23 +33,6 @@ const K = 4;
 
 function idsOf(lines: JournalEntry[], group: string): string[] {
   return lines.filter((line) => line.group === group).map((line) => line.id);
-}
-
-/** Fails for payloads `{ fail: true }`, counting every attempt: the Kafka side stays real. */
-@Injectable()
-class FlakyRealtimeService extends RealtimeService {
-  static attempts = new Map<string, number>();
-
-  override handle(message: DemoMessage, meta: GroupMessageMeta) {
-    FlakyRealtimeService.attempts.set(
-      message.id,
-      (FlakyRealtimeService.attempts.get(message.id) ?? 0) + 1,
-    );
-    if ((message.payload as { fail?: boolean } | null)?.fail) {
-      throw new Error(`refusing ${message.id}`);
-    }
-    return super.handle(message, meta);
-  }
 }
 
 /** Realtime with a per-record handler (one Nest call per record) instead of the app's batch handler. */
@@ -77,7 +58,7 @@ class PerRecordRealtimeController {
   imports: [ConsumersModule],
   controllers: [PerRecordRealtimeController],
   providers: [
-    { provide: RealtimeService, useClass: FlakyRealtimeService },
+    { provide: RealtimeService, useClass: FailingRealtimeService },
     groupConsumerProvider({
       provide: REALTIME_SERVER,
       name: 'realtime',
@@ -209,13 +190,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
       }),
     });
     try {
-      await waitFor(
-        async () =>
-          (await restarted.get<ConsumersView>('/consumers')).body.groups.every(
-            (g) => g.status === 'joined',
-          ),
-        { what: 'both groups joined after restart' },
-      );
+      await restarted.untilJoined();
       expect(
         (await restarted.post('/produce', { messagesPerPartition: 1 })).status,
       ).toBe(201);
@@ -242,13 +217,13 @@ describe('realtime and analytics consumer groups (real broker)', () => {
   it('retries a failing record, dead-letters it with its origin, and keeps the partition flowing', async () => {
     const topic = uniqueName('poison');
     const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
-    FlakyRealtimeService.attempts.clear();
+    FailingRealtimeService.attempts.clear();
     const app = await TestApp.start({
       env: envFor(topic, realtime, analytics, { CONSUMER_MAX_RETRIES: '2' }),
       override: (builder) =>
         builder
           .overrideProvider(RealtimeService)
-          .useClass(FlakyRealtimeService),
+          .useClass(FailingRealtimeService),
     });
     try {
       expect(
@@ -256,7 +231,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
           await app.post('/produce', {
             partitions: [1],
             messagesPerPartition: 1,
-            payload: { fail: true },
+            payload: POISON,
           })
         ).status,
       ).toBe(201);
@@ -278,7 +253,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
       });
       expect((await admin.committedOffsets(realtime, topic))[1]).toBe(3);
 
-      const attempts = [...FlakyRealtimeService.attempts.values()];
+      const attempts = [...FailingRealtimeService.attempts.values()];
       expect(attempts.sort()).toEqual([1, 1, 3]);
 
       const dead = await admin.readRecords(`${topic}.${realtime}.dlq`, 1);
@@ -290,7 +265,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
         'x-attempts': '3',
       });
       expect(dead[0].headers['x-error']).toMatch(/^refusing /);
-      expect(JSON.parse(dead[0].value).payload).toEqual({ fail: true });
+      expect(JSON.parse(dead[0].value).payload).toEqual(POISON);
 
       const view = (await app.get<ConsumersView>('/consumers')).body;
       const [rt, an] = view.groups;
@@ -311,7 +286,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
       PerRecordRealtimeController.calls = 0;
       const [realtime, analytics] = [uniqueName('rt'), uniqueName('an')];
       const journal = join(dir, `${topic}.jsonl`);
-      FlakyRealtimeService.attempts.clear();
+      FailingRealtimeService.attempts.clear();
       await admin.createTopic(topic, P);
       // A backlog written before the service starts: each group fetches the
       // ten records of partition 0 as one batch; the fifth one fails.
@@ -341,7 +316,7 @@ describe('realtime and analytics consumer groups (real broker)', () => {
             ? builder.overrideModule(RealtimeModule).useModule(realtimeModule)
             : builder
                 .overrideProvider(RealtimeService)
-                .useClass(FlakyRealtimeService),
+                .useClass(FailingRealtimeService),
       });
       try {
         await waitFor(() => admin.caughtUp(realtime, topic), {
@@ -370,8 +345,8 @@ describe('realtime and analytics consumer groups (real broker)', () => {
         const dead = await admin.readRecords(`${topic}.${realtime}.dlq`, 1);
         expect(dead.map((d) => d.headers['x-origin-offset'])).toEqual(['4']);
         expect(dead[0].headers['x-attempts']).toBe('2');
-        expect(FlakyRealtimeService.attempts.get('mid-4')).toBe(2);
-        expect(FlakyRealtimeService.attempts.get('mid-5')).toBe(1);
+        expect(FailingRealtimeService.attempts.get('mid-4')).toBe(2);
+        expect(FailingRealtimeService.attempts.get('mid-5')).toBe(1);
         // 9 handled + 2 attempts at the failing one, all through this handler.
         expect(PerRecordRealtimeController.calls).toBe(realtimeModule ? 11 : 0);
         const [rt] = (await app.get<ConsumersView>('/consumers')).body.groups;

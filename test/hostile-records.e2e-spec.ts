@@ -41,13 +41,7 @@ describe('records any other producer may write (real broker): handled or dead-le
         }),
       },
     });
-    await waitFor(
-      async () =>
-        (await app.get<ConsumersView>('/consumers')).body.groups.every(
-          (g) => g.status === 'joined',
-        ),
-      { what: 'both groups joined' },
-    );
+    await app.untilJoined();
   });
 
   afterAll(async () => {

@@ -1,29 +1,16 @@
-import { Injectable } from '@nestjs/common';
 import { inject } from 'vitest';
 import { RealtimeService } from '../src/consumers/realtime/realtime.service.js';
-import type { GroupMessageMeta } from '../src/kafka/group-message.context.js';
-import type { DemoMessage } from '../src/messages/demo-message.js';
 import {
   parseMetrics,
   type Sample,
   sampleValue,
 } from './support/metrics-text.js';
 import { openHandles } from './support/open-handles.js';
+import { FailingRealtimeService, POISON } from './support/failing-realtime.js';
 import { TestAdmin } from './support/test-admin.js';
 import { appEnv, TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
 import { waitFor } from './support/wait-for.js';
-
-/** Realtime refuses payloads `{ fail: true }`; analytics handles everything. */
-@Injectable()
-class RefusingRealtimeService extends RealtimeService {
-  override handle(message: DemoMessage, meta: GroupMessageMeta) {
-    if ((message.payload as { fail?: boolean } | null)?.fail) {
-      throw new Error(`refusing ${message.id}`);
-    }
-    return super.handle(message, meta);
-  }
-}
 
 const P = 3;
 
@@ -61,16 +48,9 @@ describe('GET /metrics (real broker)', () => {
       override: (builder) =>
         builder
           .overrideProvider(RealtimeService)
-          .useClass(RefusingRealtimeService),
+          .useClass(FailingRealtimeService),
     });
-    await waitFor(
-      async () =>
-        sampleValue(await scrape(), 'nkg_consumer_member_state', {
-          group: analytics,
-          state: 'joined',
-        }) === 1,
-      { what: 'both groups joined' },
-    );
+    await app.untilJoined();
   });
 
   afterAll(async () => {
@@ -89,7 +69,7 @@ describe('GET /metrics (real broker)', () => {
         await app.post('/produce', {
           partitions: [1],
           messagesPerPartition: 1,
-          payload: { fail: true },
+          payload: POISON,
         })
       ).status,
     ).toBe(201);

@@ -7,6 +7,7 @@ import {
   loadConfiguration,
 } from '../../src/config/configuration.js';
 import { uniqueName } from './unique.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * What every spec's app is told: the brokers, its own topic and partitions,
@@ -137,6 +138,22 @@ export class TestApp {
       json = undefined;
     }
     return { status: response.status, body: json as T, text };
+  }
+
+  /** Every group this app runs has joined (GET /consumers; `headers` may carry the API key). */
+  async untilJoined(headers: Record<string, string> = {}): Promise<void> {
+    await waitFor(
+      async () =>
+        (
+          await this.request<{ groups: { status: string }[] }>(
+            'GET',
+            '/consumers',
+            undefined,
+            headers,
+          )
+        ).body.groups.every((group) => group.status === 'joined'),
+      { what: 'every group of the app joined' },
+    );
   }
 
   async close(): Promise<void> {
