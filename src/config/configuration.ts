@@ -37,7 +37,8 @@ export interface KafkaSettings {
   clientId: string;
   topic: string;
   topicPartitions: number;
-  topicReplicationFactor: number;
+  /** undefined: the broker's default.replication.factor applies to topics the service creates. */
+  topicReplicationFactor: number | undefined;
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
   security: KafkaSecuritySettings;
@@ -166,9 +167,8 @@ export function loadConfiguration(env: Env): Configuration {
     clientId: read.string('KAFKA_CLIENT_ID', 'nest-kafka-groups'),
     topic,
     topicPartitions: read.int('KAFKA_TOPIC_PARTITIONS', 6, 1, 10_000),
-    topicReplicationFactor: read.int(
+    topicReplicationFactor: read.optionalInt(
       'KAFKA_TOPIC_REPLICATION_FACTOR',
-      1,
       1,
       32,
     ),
@@ -253,7 +253,7 @@ export function loadConfiguration(env: Env): Configuration {
   );
 
   const health: HealthSettings = {
-    brokerTimeoutMs: read.int('HEALTH_BROKER_TIMEOUT_MS', 2_000, 100, 60_000),
+    brokerTimeoutMs: read.int('HEALTH_BROKER_TIMEOUT_MS', 1_000, 100, 60_000),
     rebalanceGraceMs: read.int('HEALTH_REBALANCE_GRACE_MS', 30_000, 0, 600_000),
     shutdownReadinessDelayMs: read.int(
       'SHUTDOWN_READINESS_DELAY_MS',

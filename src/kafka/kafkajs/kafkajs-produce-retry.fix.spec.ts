@@ -172,7 +172,11 @@ function eosManager() {
   };
 }
 
-const silent = { debug: () => undefined, error: () => undefined };
+const silent = {
+  debug: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 async function sendAll(create: SendMessages, cluster: FakeCluster) {
   const send = create({

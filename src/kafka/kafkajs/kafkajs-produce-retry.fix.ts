@@ -69,6 +69,7 @@ type Retrier = <T>(
 interface LoggerLike {
   debug(message: string, extra?: object): void;
   error(message: string, extra?: object): void;
+  warn(message: string, extra?: object): void;
 }
 interface SendMessagesDeps {
   logger: LoggerLike;
@@ -313,9 +314,14 @@ export function createSettledSendMessages({
           e.name === 'KafkaJSMetadataNotLoaded' ||
           e.name === 'KafkaJSConnectionError' ||
           e.name === 'KafkaJSConnectionClosedError' ||
+          // A leader that hangs (its socket open, never answering) may have
+          // been replaced meanwhile: kafkajs retried on the old metadata, to
+          // the same frozen broker, until the metadata aged out (5 min).
+          e.name === 'KafkaJSRequestTimeoutError' ||
           (e.name === 'KafkaJSProtocolError' && e.retriable)
         ) {
-          logger.error(`Failed to send messages: ${e.message}`, {
+          // Retried (without limit): a warning, not an error a person must act on.
+          logger.warn(`Failed to send messages: ${e.message}`, {
             retryCount,
             retryTime,
           });

@@ -1,11 +1,20 @@
 import { Logger, type Provider } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Kafka } from 'kafkajs';
-import { appConfig, kafkaConfig } from '../../config/config.namespaces.js';
+import {
+  appConfig,
+  healthConfig,
+  kafkaConfig,
+} from '../../config/config.namespaces.js';
 import type { GroupConsumerFactory } from '../client/group-consumer.port.js';
 import { KafkaAdmin } from '../client/kafka-admin.port.js';
 import { KafkaProducer } from '../client/kafka-producer.port.js';
-import { GROUP_CONSUMER_FACTORY, KAFKA_CLIENT } from '../kafka.constants.js';
+import {
+  GROUP_CONSUMER_FACTORY,
+  KAFKA_CLIENT,
+  MONITOR_ADMIN,
+} from '../kafka.constants.js';
+import { BrokerRanking } from './broker-ranking.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
 import { applyFastRecordDecoding } from './kafkajs-record-decoding.fix.js';
@@ -24,42 +33,101 @@ import { applyNonNegativeThrottleCheck } from './kafkajs-timeout.fix.js';
 export const kafkajsProviders: Provider[] = [
   {
     provide: KAFKA_CLIENT,
-    inject: [kafkaConfig.KEY, appConfig.KEY, ConnectionFailures],
+    inject: [kafkaConfig.KEY, appConfig.KEY, ConnectionFailures, BrokerRanking],
     useFactory: (
       config: ConfigType<typeof kafkaConfig>,
       app: ConfigType<typeof appConfig>,
       failures: ConnectionFailures,
+      ranking: BrokerRanking,
     ) => {
-      applyFastRecordDecoding();
-      applyFastRecordEncoding();
-      applyNonNegativeThrottleCheck();
-      const SettledKafka = kafkaWithSettledProduceRetries();
       for (const warning of config.security.warnings) {
         new Logger('KafkaSecurity').warn(warning);
       }
-      return new SettledKafka({
-        clientId: config.clientId,
-        brokers: config.brokers,
-        connectionTimeout: config.connectionTimeoutMs,
-        requestTimeout: config.requestTimeoutMs,
-        ...kafkaSecurityOptions(config.security),
-        logCreator: kafkaLogCreator(
-          app.logFormat,
-          secretsOf(config.security),
-          failures,
-        ),
-      });
+      return kafkaClient(
+        config,
+        app,
+        failures,
+        ranking,
+        config.requestTimeoutMs,
+      );
     },
   },
   {
     provide: GROUP_CONSUMER_FACTORY,
-    inject: [KAFKA_CLIENT],
+    inject: [KAFKA_CLIENT, BrokerRanking],
     useFactory:
-      (kafka: Kafka): GroupConsumerFactory =>
+      (kafka: Kafka, ranking: BrokerRanking): GroupConsumerFactory =>
       (settings) =>
-        new KafkajsGroupConsumer(kafka, settings),
+        new KafkajsGroupConsumer(kafka, settings, ranking),
+  },
+  {
+    provide: BrokerRanking,
+    inject: [kafkaConfig.KEY],
+    useFactory: (config: ConfigType<typeof kafkaConfig>) =>
+      new BrokerRanking(config.brokers),
   },
   { provide: ConnectionFailures, useValue: new ConnectionFailures() },
-  { provide: KafkaAdmin, useClass: KafkajsAdmin },
+  {
+    provide: KafkaAdmin,
+    inject: [KAFKA_CLIENT, kafkaConfig.KEY, BrokerRanking],
+    useFactory: (
+      kafka: Kafka,
+      config: ConfigType<typeof kafkaConfig>,
+      ranking: BrokerRanking,
+    ) => new KafkajsAdmin(kafka, config.requestTimeoutMs, 1, ranking),
+  },
+  {
+    provide: MONITOR_ADMIN,
+    inject: [
+      kafkaConfig.KEY,
+      appConfig.KEY,
+      healthConfig.KEY,
+      ConnectionFailures,
+      BrokerRanking,
+    ],
+    useFactory: (
+      config: ConfigType<typeof kafkaConfig>,
+      app: ConfigType<typeof appConfig>,
+      health: ConfigType<typeof healthConfig>,
+      failures: ConnectionFailures,
+      ranking: BrokerRanking,
+    ) => {
+      // Half the deadline per request: connecting (ApiVersions) and one
+      // request both fit in it, and a hanging broker is named (REQUEST_TIMEOUT)
+      // before the caller's deadline ends.
+      const requestMs = Math.max(100, Math.floor(health.brokerTimeoutMs / 2));
+      const kafka = kafkaClient(config, app, failures, ranking, requestMs);
+      return new KafkajsAdmin(kafka, health.brokerTimeoutMs, 0, ranking);
+    },
+  },
   { provide: KafkaProducer, useClass: KafkajsProducer },
 ];
+
+/**
+ * A kafkajs client with the fixes applied. `brokers` is a function: each new
+ * connection starts on a broker that has not hung lately (BrokerRanking).
+ */
+function kafkaClient(
+  config: ConfigType<typeof kafkaConfig>,
+  app: ConfigType<typeof appConfig>,
+  failures: ConnectionFailures,
+  ranking: BrokerRanking,
+  requestTimeoutMs: number,
+): Kafka {
+  applyFastRecordDecoding();
+  applyFastRecordEncoding();
+  applyNonNegativeThrottleCheck();
+  const SettledKafka = kafkaWithSettledProduceRetries();
+  return new SettledKafka({
+    clientId: config.clientId,
+    brokers: () => ranking.brokers(),
+    connectionTimeout: Math.min(config.connectionTimeoutMs, requestTimeoutMs),
+    requestTimeout: requestTimeoutMs,
+    ...kafkaSecurityOptions(config.security),
+    logCreator: kafkaLogCreator(
+      app.logFormat,
+      secretsOf(config.security),
+      failures,
+    ),
+  });
+}
