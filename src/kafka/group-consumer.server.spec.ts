@@ -91,6 +91,8 @@ const SERVER_OPTIONS = {
   retryBackoffMs: 0,
   shutdownTimeoutMs: 5_000,
   partitionsConcurrently: () => 3,
+  commitTimeoutMs: 1_000,
+  coordinatorAnswers: () => Promise.resolve(true),
 };
 
 /** A server on a fake port, joined with partition 0, whose handler calls `handle` per record. */

@@ -15,10 +15,16 @@ import {
   GROUP_BATCH_PATTERN,
   GROUP_MESSAGE_PATTERN,
 } from './kafka.constants.js';
-import { errorMessage, kafkaErrorCause } from './kafka.errors.js';
+import {
+  errorMessage,
+  isTimeout,
+  kafkaErrorCause,
+  withTimeout,
+} from './kafka.errors.js';
 import { untilTopicKnown } from './topic-propagation.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
 import { GroupConsumerState } from './group-consumer.state.js';
+import { HungCoordinator } from './hung-coordinator.js';
 import { OffsetCommitter } from './offset-committer.js';
 import {
   GroupBatchContext,
@@ -55,6 +61,10 @@ export interface GroupConsumerOptions extends ConsumerTuning {
   onProcessed?: (meta: GroupMessageMeta, payload: unknown) => void;
   /** Told of every record, retry, commit and rebalance (metrics). */
   observer?: GroupConsumerObserver;
+  /** Bound of one commit; a commit that outlives it means a hanging coordinator (HungCoordinator). */
+  commitTimeoutMs: number;
+  /** True when the group's coordinator answers a bounded request now. */
+  coordinatorAnswers: () => Promise<boolean>;
 }
 
 /**
@@ -88,15 +98,56 @@ export class GroupConsumerServer
   private runner: BatchRunner | undefined;
   private readonly committer = new OffsetCommitter({
     commit: async (offsets) => {
-      await this.consumer?.commit(this.options.topic, offsets);
+      const consumer = this.consumer;
+      if (!consumer) throw new Error('not a member of the group right now');
+      await withTimeout(
+        consumer.commit(this.options.topic, offsets),
+        this.options.commitTimeoutMs,
+        'commit',
+      );
     },
     committed: (offsets, seconds) => this.state.committed(offsets, seconds),
     failed: (offsets, error, seconds) => {
       this.state.commitFailed(seconds);
+      if (this.hungCoordinator.active) return; // said once, when it began
+      if (isTimeout(error) && !this.state.draining) {
+        this.logger.warn(
+          `the group coordinator did not answer a commit within ${this.options.commitTimeoutMs} ms: this member stops, and joins again once the group's coordinator answers (records handled since the last commit are read again)`,
+        );
+        void this.hungCoordinator.recover();
+        return;
+      }
       this.logger.warn(
         `commit ${JSON.stringify(offsets)} failed (the records are read again if the partition moved): ${errorMessage(error)}`,
       );
     },
+  });
+  private readonly hungCoordinator = new HungCoordinator({
+    stop: async () => {
+      this.state.rebalancing();
+      // Not committed: the partitions' next owner (maybe this member) reads them again.
+      this.committer.retainOnly([]);
+      const old = this.consumer;
+      this.consumer = null;
+      await withTimeout(
+        old?.disconnect() ?? Promise.resolve(),
+        this.options.commitTimeoutMs * 2,
+        'disconnect',
+      ).catch(() => undefined);
+    },
+    answers: () => this.options.coordinatorAnswers().catch(() => false),
+    start: async () => {
+      try {
+        await this.start();
+      } catch (error) {
+        const delayMs = this.scheduleRestart();
+        this.state.crashed(
+          `${errorMessage(error)}; retrying in ${delayMs / 1_000} s`,
+          true,
+        );
+      }
+    },
+    active: () => !this.state.draining,
   });
 
   constructor(
