@@ -257,7 +257,7 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
       const leaders = view[scenario?.topic ?? ''] ?? [];
       return leaders.find((l) => l !== first) ?? first;
     });
-  });
+  }, 240_000);
 
   it('the groups coordinator hangs: commits resume within the commit timeout, redelivery bounded by it', async () => {
     const first = nodeOf(brokers[0]);
@@ -267,9 +267,9 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
       () => coordinator,
       (view) => groupsCoordinatedBy(view, coordinator),
     );
-  });
+  }, 240_000);
 
   it('the broker listed first in KAFKA_BROKERS hangs: produce back within 3 s of the cluster moving leadership', async () => {
     await frozenNode('first-bootstrap', () => nodeOf(brokers[0]));
-  });
+  }, 240_000);
 });

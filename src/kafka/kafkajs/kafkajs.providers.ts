@@ -123,6 +123,11 @@ function kafkaClient(
     brokers: () => ranking.brokers(),
     connectionTimeout: Math.min(config.connectionTimeoutMs, requestTimeoutMs),
     requestTimeout: requestTimeoutMs,
+    // Why: the clusters' own retries (connect, metadata, coordinator lookup)
+    // back off to 30 s by default, and a consumer that crashed on them
+    // restarts after the last backoff: ~12 s after a full outage had ended.
+    // Capped at 2 s like the consumers' (KafkajsGroupConsumer).
+    retry: { initialRetryTime: 300, maxRetryTime: 2_000, retries: 5 },
     ...kafkaSecurityOptions(config.security),
     logCreator: kafkaLogCreator(
       app.logFormat,
