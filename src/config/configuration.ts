@@ -178,7 +178,7 @@ export function loadConfiguration(env: Env): Configuration {
       100,
       60_000,
     ),
-    requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 5_000, 100, 120_000),
+    requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 2_000, 100, 120_000),
     security: readKafkaSecurity(read),
   };
 

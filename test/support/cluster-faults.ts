@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { LocalBroker, privateBrokerPort } from './kafka-broker.js';
 import { REPO_ROOT } from './repo-root.js';
 
 /**
@@ -8,6 +9,23 @@ import { REPO_ROOT } from './repo-root.js';
  * N on client port BASE+N-1), and the cluster's own view of who leads what,
  * read without ever waiting on a frozen node.
  */
+
+/**
+ * The faults' private 3-node cluster (KAFKA_LOCAL_NODES=3), 500 above the
+ * shared test broker: node N on client port `ports[N-1]`.
+ */
+export function faultsCluster() {
+  const base = privateBrokerPort(
+    (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    500,
+  );
+  const ports = [base, base + 1, base + 2];
+  return {
+    ports,
+    brokers: ports.map((p) => `127.0.0.1:${p}`),
+    cluster: new LocalBroker(base, { KAFKA_LOCAL_NODES: '3' }),
+  };
+}
 
 /** The JVM of the node on `port` (.kafka/<port>/broker.pid). */
 export function nodePid(port: number): number {

@@ -12,19 +12,30 @@ describe('BrokerRanking', () => {
   it('leaves out a broker that timed out a request, until the hold ends', () => {
     const ranking = new BrokerRanking(bootstrap, 30_000);
 
-    ranking.hung('a:1', 'metadata', 1_000);
+    ranking.hung('a:1', 'Metadata', 1_000);
 
     expect(ranking.brokers(1_000)).toEqual(['b:2', 'c:3']);
     expect(ranking.brokers(30_999)).toEqual(['b:2', 'c:3']);
     expect(ranking.brokers(31_000)).toEqual(['a:1', 'b:2', 'c:3']);
   });
 
-  it('offers them all when every one has hung (something must be tried)', () => {
+  it('offers them all when every one has hung, the longest quiet first', () => {
     const ranking = new BrokerRanking(bootstrap);
 
-    for (const b of bootstrap) ranking.hung(b, 'metadata', 0);
+    ranking.hung('a:1', 'Metadata', 300);
+    ranking.hung('b:2', 'Metadata', 100);
+    ranking.hung('c:3', 'Metadata', 200);
 
-    expect(ranking.brokers(1)).toEqual(bootstrap);
+    expect(ranking.brokers(400)).toEqual(['b:2', 'c:3', 'a:1']);
+  });
+
+  it('ignores requests a live broker may hold on purpose (acks=all produce, commit, fetch)', () => {
+    const ranking = new BrokerRanking(bootstrap);
+
+    for (const api of ['Produce', 'OffsetCommit', 'Fetch', 'JoinGroup'])
+      ranking.hung('a:1', api);
+
+    expect(ranking.brokers()).toEqual(bootstrap);
   });
 
   it('learns from the REQUEST_TIMEOUT events of a kafkajs client', () => {
@@ -40,7 +51,7 @@ describe('BrokerRanking', () => {
     };
 
     ranking.watch(client);
-    listeners[0]?.({ payload: { broker: 'b:2', apiName: 'Produce' } });
+    listeners[0]?.({ payload: { broker: 'b:2', apiName: 'Metadata' } });
 
     expect(client.on).toHaveBeenCalledWith(
       'request_timeout',

@@ -10,14 +10,33 @@ interface Instrumented {
 }
 
 /**
+ * Requests a broker that is alive answers at once. A produce (acks=all), an
+ * offset commit, a join or a fetch may wait on purpose (for a follower to
+ * replicate, for the other members, for records), so their timeouts do not
+ * say which broker hangs: a frozen follower delays the healthy leader's.
+ */
+const ANSWERED_AT_ONCE = new Set([
+  'ApiVersions',
+  'Metadata',
+  'ListOffsets',
+  'FindCoordinator',
+  'DescribeGroups',
+  'DescribeConfigs',
+  'Heartbeat',
+  'SaslHandshake',
+  'SaslAuthenticate',
+]);
+
+/**
  * Which bootstrap brokers to connect to first. A frozen broker (a long GC
  * pause, a stalled disk, SIGSTOP) keeps its sockets open, so kafkajs does not
  * see it as down: every new client (a producer session, the cluster
  * monitor's admin, a restarted consumer) starts from `brokers[0]` and waits a
  * whole request timeout there, again and again, for as long as it hangs. Fed
- * by kafkajs' REQUEST_TIMEOUT events of every client, this hands kafkajs'
- * `brokers` option the brokers that have not hung lately (all of them when
- * every one has), so new connections start on one that answers.
+ * by kafkajs' REQUEST_TIMEOUT events of every client (requests a live broker
+ * answers at once), this hands kafkajs' `brokers` option the brokers that
+ * have not hung lately (when every one has: all, the longest quiet first),
+ * so new connections start on one that answers.
  */
 export class BrokerRanking {
   private readonly logger = new Logger(BrokerRanking.name);
@@ -34,10 +53,13 @@ export class BrokerRanking {
     const answering = this.bootstrap.filter(
       (b) => (this.hanging.get(b) ?? 0) <= now,
     );
-    return answering.length > 0 ? answering : [...this.bootstrap];
+    if (answering.length > 0) return answering;
+    const until = (b: string) => this.hanging.get(b) ?? 0;
+    return [...this.bootstrap].sort((a, b) => until(a) - until(b));
   }
 
   hung(broker: string, apiName: string, now = Date.now()): void {
+    if (!ANSWERED_AT_ONCE.has(apiName)) return;
     if ((this.hanging.get(broker) ?? 0) <= now) {
       this.logger.warn(
         `broker ${broker} did not answer a ${apiName} request in time: new connections avoid it for ${this.holdMs / 1_000} s`,

@@ -43,13 +43,10 @@ export const kafkajsProviders: Provider[] = [
       for (const warning of config.security.warnings) {
         new Logger('KafkaSecurity').warn(warning);
       }
-      return kafkaClient(
-        config,
-        app,
-        failures,
-        ranking,
-        config.requestTimeoutMs,
-      );
+      return kafkaClient(config, app, failures, ranking, {
+        requestTimeoutMs: config.requestTimeoutMs,
+        connectionTimeoutMs: config.connectionTimeoutMs,
+      });
     },
   },
   {
@@ -96,7 +93,10 @@ export const kafkajsProviders: Provider[] = [
       // request both fit in it, and a hanging broker is named (REQUEST_TIMEOUT)
       // before the caller's deadline ends.
       const requestMs = Math.max(100, Math.floor(health.brokerTimeoutMs / 2));
-      const kafka = kafkaClient(config, app, failures, ranking, requestMs);
+      const kafka = kafkaClient(config, app, failures, ranking, {
+        requestTimeoutMs: requestMs,
+        connectionTimeoutMs: Math.min(config.connectionTimeoutMs, requestMs),
+      });
       return new KafkajsAdmin(kafka, health.brokerTimeoutMs, 0, ranking);
     },
   },
@@ -112,7 +112,7 @@ function kafkaClient(
   app: ConfigType<typeof appConfig>,
   failures: ConnectionFailures,
   ranking: BrokerRanking,
-  requestTimeoutMs: number,
+  timeouts: { requestTimeoutMs: number; connectionTimeoutMs: number },
 ): Kafka {
   applyFastRecordDecoding();
   applyFastRecordEncoding();
@@ -121,8 +121,8 @@ function kafkaClient(
   return new SettledKafka({
     clientId: config.clientId,
     brokers: () => ranking.brokers(),
-    connectionTimeout: Math.min(config.connectionTimeoutMs, requestTimeoutMs),
-    requestTimeout: requestTimeoutMs,
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
     // Why: the clusters' own retries (connect, metadata, coordinator lookup)
     // back off to 30 s by default, and a consumer that crashed on them
     // restarts after the last backoff: ~12 s after a full outage had ended.
