@@ -40,6 +40,10 @@ class FakeConsumer implements GroupConsumerPort {
     this.paused = true;
   }
 
+  resume(): void {
+    this.paused = false;
+  }
+
   commit(
     _topic: string,
     offsets: readonly { partition: number; offset: string }[],

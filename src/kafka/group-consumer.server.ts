@@ -112,7 +112,7 @@ export class GroupConsumerServer
       if (this.hungCoordinator.active) return; // said once, when it began
       if (isTimeout(error) && !this.state.draining) {
         this.logger.warn(
-          `the group coordinator did not answer a commit within ${this.options.commitTimeoutMs} ms: this member stops, and joins again once the group's coordinator answers (records handled since the last commit are read again)`,
+          `the group coordinator did not answer a commit within ${this.options.commitTimeoutMs} ms: fetching pauses until a commit goes through, or until the group's coordinator answers again and this member rejoins it`,
         );
         void this.hungCoordinator.recover();
         return;
@@ -123,7 +123,14 @@ export class GroupConsumerServer
     },
   });
   private readonly hungCoordinator = new HungCoordinator({
-    stop: async () => {
+    pause: () => this.consumer?.pause(this.options.topic),
+    resume: () => this.consumer?.resume(this.options.topic),
+    commit: async () => {
+      await this.committer.flush();
+      return !this.committer.uncommitted;
+    },
+    answers: () => this.options.coordinatorAnswers().catch(() => false),
+    rejoin: async () => {
       this.state.rebalancing();
       // Not committed: the partitions' next owner (maybe this member) reads them again.
       this.committer.retainOnly([]);
@@ -134,9 +141,6 @@ export class GroupConsumerServer
         this.options.commitTimeoutMs * 2,
         'disconnect',
       ).catch(() => undefined);
-    },
-    answers: () => this.options.coordinatorAnswers().catch(() => false),
-    start: async () => {
       try {
         await this.start();
       } catch (error) {

@@ -1,50 +1,61 @@
-import { HungCoordinator } from './hung-coordinator.js';
+import {
+  HungCoordinator,
+  type HungCoordinatorHooks,
+} from './hung-coordinator.js';
+
+/** Hooks that record their calls; `answers` and `commits` are the scripted outcomes. */
+function scripted(answers: boolean[], commits: boolean[]) {
+  const calls: string[] = [];
+  const hooks: HungCoordinatorHooks = {
+    pause: () => void calls.push('pause'),
+    resume: () => void calls.push('resume'),
+    commit: async () => (calls.push('commit'), commits.shift() ?? true),
+    answers: async () => (calls.push('probe'), answers.shift() ?? true),
+    rejoin: async () => void calls.push('rejoin'),
+    active: () => true,
+  };
+  return { calls, hooks };
+}
 
 describe('HungCoordinator', () => {
-  it('stops the member, waits until the coordinator answers, then joins again', async () => {
-    const calls: string[] = [];
-    const answers = [false, false, true];
-    const recovery = new HungCoordinator(
-      {
-        stop: async () => void calls.push('stop'),
-        answers: async () => (calls.push('probe'), answers.shift() ?? true),
-        start: async () => void calls.push('start'),
-        active: () => true,
-      },
-      1,
-    );
+  it('a coordinator that stops answering: pauses, waits until the group answers again, then rejoins', async () => {
+    const { calls, hooks } = scripted([false, false, true], []);
 
-    await recovery.recover();
+    await new HungCoordinator(hooks, 1).recover();
 
-    expect(calls).toEqual(['stop', 'probe', 'probe', 'probe', 'start']);
+    expect(calls).toEqual(['pause', 'probe', 'probe', 'probe', 'rejoin']);
+  });
+
+  it('a coordinator that answers but holds commits (a frozen follower): pauses, retries the commit, resumes once it goes through', async () => {
+    const { calls, hooks } = scripted([true, true], [false, true]);
+
+    await new HungCoordinator(hooks, 1).recover();
+
+    expect(calls).toEqual([
+      'pause',
+      'probe',
+      'commit',
+      'probe',
+      'commit',
+      'resume',
+    ]);
   });
 
   it('runs one recovery for commits that time out together', async () => {
-    const stop = vi.fn(async () => undefined);
-    const recovery = new HungCoordinator({
-      stop,
-      answers: async () => true,
-      start: async () => undefined,
-      active: () => true,
-    });
+    const { calls, hooks } = scripted([true], [true]);
+    const recovery = new HungCoordinator(hooks, 1);
 
     await Promise.all([recovery.recover(), recovery.recover()]);
 
-    expect(stop).toHaveBeenCalledTimes(1);
+    expect(calls.filter((c) => c === 'pause')).toHaveLength(1);
     expect(recovery.active).toBe(false);
   });
 
-  it('does not join again once shutdown began', async () => {
-    const start = vi.fn(async () => undefined);
-    const recovery = new HungCoordinator({
-      stop: async () => undefined,
-      answers: async () => false,
-      start,
-      active: () => false,
-    });
+  it('stops trying once shutdown began', async () => {
+    const { calls, hooks } = scripted([false], []);
 
-    await recovery.recover();
+    await new HungCoordinator({ ...hooks, active: () => false }, 1).recover();
 
-    expect(start).not.toHaveBeenCalled();
+    expect(calls).toEqual(['pause']);
   });
 });

@@ -1,27 +1,33 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 export interface HungCoordinatorHooks {
-  /** Stops consuming and leaves (bounded): nothing more is handled meanwhile. */
-  stop: () => Promise<void>;
-  /** True when the group's coordinator answers now (a bounded request to it). */
+  /** Stops fetching: nothing more is handled while commits cannot be made. */
+  pause: () => void;
+  resume: () => void;
+  /** Commits what was handled (bounded); true when nothing is left uncommitted. */
+  commit: () => Promise<boolean>;
+  /** True when the group's coordinator answers now (a bounded request on another connection). */
   answers: () => Promise<boolean>;
-  /** Joins the group again, at whichever broker coordinates it now. */
-  start: () => Promise<void>;
+  /** Leaves (bounded) and joins again, at whichever broker coordinates the group now. */
+  rejoin: () => Promise<void>;
   /** Whether to keep trying (false once shutdown began). */
   active: () => boolean;
 }
 
 /**
- * A group coordinator that hangs (its socket open, never answering) is not
- * one that dies: the client keeps heartbeating and committing to it, each
- * request waits its timeout, and it never looks for the new coordinator
- * while its retries last (kafkajs: ~10 of them). Meanwhile the handlers keep
- * going, and everything they handle is handled again after the freeze.
- *
- * So the first commit that times out stops this member (what it handled
- * since its last commit is read again: at most one commit timeout's worth),
- * waits until the group's coordinator answers (the cluster moved it, or the
- * broker came back), and joins again there.
+ * What a member does when a commit gets no answer within its timeout. A
+ * broker that hangs (its sockets open, never answering) is not one that
+ * dies: the client keeps committing to it and never looks for another
+ * coordinator while its retries last, the handlers keep going, and all they
+ * handled then is handled again after the freeze. Two cases:
+ * - the coordinator hangs: it stops answering anything. Once it answers
+ *   again (the cluster moved the group, ~10 s, or it came back), the member
+ *   joins again there: the client still holds the old one.
+ * - a follower hangs: the coordinator answers, but holds commits until the
+ *   cluster drops the follower from the in-sync replicas of the offsets
+ *   topic; commits are retried until one goes through.
+ * Either way fetching pauses at the first timeout, so what is handled again
+ * is at most what was handled during one commit timeout.
  */
 export class HungCoordinator {
   private recovering: Promise<void> | undefined;
@@ -42,11 +48,21 @@ export class HungCoordinator {
   }
 
   private async run(): Promise<void> {
-    await this.hooks.stop();
-    while (this.hooks.active() && !(await this.hooks.answers())) {
-      // Pacing the probe of the coordinator (each probe is itself bounded).
+    const { hooks } = this;
+    hooks.pause();
+    let silent = false;
+    while (hooks.active()) {
+      if (!(await hooks.answers())) {
+        silent = true;
+      } else if (silent) {
+        await hooks.rejoin();
+        return;
+      } else if (await hooks.commit()) {
+        hooks.resume();
+        return;
+      }
+      // Pacing the probes (each one is itself bounded).
       await delay(this.pollMs);
     }
-    if (this.hooks.active()) await this.hooks.start();
   }
 }

@@ -237,6 +237,11 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
     );
 
     expectNoLoss(report, Object.values(scenario.groupIds));
+    // Nothing here needs a person: no error line, and no requests piling up
+    // on the frozen connection (MaxListenersExceededWarning).
+    const logs = replicas.map((r) => r.logs()).join('\n');
+    expect(logs.split('\n').filter((l) => /\bERROR\b/.test(l))).toEqual([]);
+    expect(logs).not.toMatch(/MaxListenersExceededWarning/);
     expect(slowest).toBeLessThan(PROBE_BUDGET_MS);
     expect(afterMove.length).toBeGreaterThan(0);
     expect(afterMove.filter((s) => s.status !== 200)).toEqual([]);

@@ -66,6 +66,8 @@ export interface GroupConsumerPort {
   run(run: GroupConsumerRun, events: GroupMembershipEvents): Promise<void>;
   /** Stops fetching the topic (records already handed over still finish). */
   pause(topic: string): void;
+  /** Fetches the topic again after pause(). */
+  resume(topic: string): void;
   /** Commits the next offset to read of each partition. */
   commit(
     topic: string,

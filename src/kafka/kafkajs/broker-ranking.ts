@@ -33,10 +33,11 @@ const ANSWERED_AT_ONCE = new Set([
  * see it as down: every new client (a producer session, the cluster
  * monitor's admin, a restarted consumer) starts from `brokers[0]` and waits a
  * whole request timeout there, again and again, for as long as it hangs. Fed
- * by kafkajs' REQUEST_TIMEOUT events of every client (requests a live broker
- * answers at once), this hands kafkajs' `brokers` option the brokers that
- * have not hung lately (when every one has: all, the longest quiet first),
- * so new connections start on one that answers.
+ * by kafkajs' REQUEST_TIMEOUT events of the cluster monitor's admin (its
+ * connections carry only requests a live broker answers at once), this hands
+ * kafkajs' `brokers` option the brokers that have not hung lately (when
+ * every one has: all, the longest quiet first), so new connections start on
+ * one that answers.
  */
 export class BrokerRanking {
   private readonly logger = new Logger(BrokerRanking.name);

@@ -27,17 +27,20 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
   private readonly logger = new Logger(KafkajsAdmin.name);
   private readonly admin: LazyConnection<Admin>;
 
-  /** `retries`: kafkajs' own retries of a call (callers want a quick yes/no, and run again anyway). */
+  /**
+   * `retries`: kafkajs' own retries of a call (callers want a quick yes/no,
+   * and run again anyway); `ranking`: told of the brokers this admin's
+   * requests time out on.
+   */
   constructor(
     kafka: Kafka,
     private readonly defaultTimeoutMs: number,
     retries: number,
-    ranking: BrokerRanking,
+    ranking?: BrokerRanking,
   ) {
     super();
-    this.admin = new LazyConnection(
-      ranking.watch(kafka.admin({ retry: { retries, initialRetryTime: 100 } })),
-    );
+    const admin = kafka.admin({ retry: { retries, initialRetryTime: 100 } });
+    this.admin = new LazyConnection(ranking ? ranking.watch(admin) : admin);
   }
 
   /** Runs `fn` on the connected admin, bounded by `timeoutMs`. */

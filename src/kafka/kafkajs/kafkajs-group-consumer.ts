@@ -5,7 +5,6 @@ import type {
   GroupConsumerSettings,
   GroupMembershipEvents,
 } from '../client/group-consumer.port.js';
-import type { BrokerRanking } from './broker-ranking.js';
 
 /**
  * Why: kafkajs' default backoff grows to 30 s, so after a leader election or
@@ -20,31 +19,25 @@ const RETRY = { initialRetryTime: 300, maxRetryTime: 2_000, retries: 10 };
 export class KafkajsGroupConsumer implements GroupConsumerPort {
   private readonly consumer: Consumer;
 
-  constructor(
-    kafka: Kafka,
-    settings: GroupConsumerSettings,
-    ranking: BrokerRanking,
-  ) {
-    this.consumer = ranking.watch(
-      kafka.consumer({
-        groupId: settings.groupId,
-        sessionTimeout: settings.sessionTimeoutMs,
-        heartbeatInterval: settings.heartbeatIntervalMs,
-        rebalanceTimeout: settings.rebalanceTimeoutMs,
-        // Why: stop() waits for the fetch in flight; a shorter long-poll makes
-        // graceful shutdown ~1 s instead of kafkajs' default 5 s.
-        maxWaitTimeInMs: 1_000,
-        // Why: what one fetch may bring (kafkajs: 1 MiB per partition, 10 MiB in
-        // all) is decoded at once and lives until its last record is handled:
-        // long enough to be promoted to V8's old space, which then grows for
-        // seconds before a full GC. 128 KiB per partition (~700 small records)
-        // drains a backlog as fast and halves peak RSS (npm run bench: 254 →
-        // 135 MB with 256 KiB → 128 KiB, one group, 300k records).
-        maxBytesPerPartition: 128 * 1024,
-        maxBytes: 1024 * 1024,
-        retry: RETRY,
-      }),
-    );
+  constructor(kafka: Kafka, settings: GroupConsumerSettings) {
+    this.consumer = kafka.consumer({
+      groupId: settings.groupId,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: settings.rebalanceTimeoutMs,
+      // Why: stop() waits for the fetch in flight; a shorter long-poll makes
+      // graceful shutdown ~1 s instead of kafkajs' default 5 s.
+      maxWaitTimeInMs: 1_000,
+      // Why: what one fetch may bring (kafkajs: 1 MiB per partition, 10 MiB in
+      // all) is decoded at once and lives until its last record is handled:
+      // long enough to be promoted to V8's old space, which then grows for
+      // seconds before a full GC. 128 KiB per partition (~700 small records)
+      // drains a backlog as fast and halves peak RSS (npm run bench: 254 →
+      // 135 MB with 256 KiB → 128 KiB, one group, 300k records).
+      maxBytesPerPartition: 128 * 1024,
+      maxBytes: 1024 * 1024,
+      retry: RETRY,
+    });
   }
 
   async run(run: GroupConsumerRun, events: GroupMembershipEvents) {
@@ -83,6 +76,10 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
 
   pause(topic: string): void {
     this.consumer.pause([{ topic }]);
+  }
+
+  resume(topic: string): void {
+    this.consumer.resume([{ topic }]);
   }
 
   async commit(

@@ -14,7 +14,6 @@ import {
 } from 'kafkajs';
 import { producerConfig } from '../../config/config.namespaces.js';
 import { KAFKA_CLIENT } from '../kafka.constants.js';
-import { BrokerRanking } from './broker-ranking.js';
 import { ConnectionFailures } from './kafkajs-logger.js';
 import {
   BrokerUnavailableError,
@@ -61,7 +60,6 @@ export class KafkajsProducer
     @Inject(producerConfig.KEY)
     private readonly config: ConfigType<typeof producerConfig>,
     private readonly failures: ConnectionFailures,
-    private readonly ranking: BrokerRanking,
   ) {
     super();
     this.session = this.openSession();
@@ -147,24 +145,22 @@ export class KafkajsProducer
   }
 
   private openSession(): ProducerSession {
-    const producer = this.ranking.watch(
-      this.kafka.producer({
-        idempotent: true,
-        // kafkajs requires at most one in-flight request for idempotence.
-        maxInFlightRequests: 1,
-        // Explicit partitions are set on every record; the partitioner is only a
-        // fallback, named here to silence kafkajs v2's default-partitioner warning.
-        createPartitioner: Partitioners.DefaultPartitioner,
-        // Unlimited retries (kafkajs' condition for its idempotence guarantee):
-        // the HTTP caller's bound is PRODUCE_TIMEOUT_MS, after which the session
-        // is retired instead of giving up on a request that may be written.
-        retry: {
-          retries: Number.MAX_SAFE_INTEGER,
-          initialRetryTime: 100,
-          maxRetryTime: 1_000,
-        },
-      }),
-    );
+    const producer = this.kafka.producer({
+      idempotent: true,
+      // kafkajs requires at most one in-flight request for idempotence.
+      maxInFlightRequests: 1,
+      // Explicit partitions are set on every record; the partitioner is only a
+      // fallback, named here to silence kafkajs v2's default-partitioner warning.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Unlimited retries (kafkajs' condition for its idempotence guarantee):
+      // the HTTP caller's bound is PRODUCE_TIMEOUT_MS, after which the session
+      // is retired instead of giving up on a request that may be written.
+      retry: {
+        retries: Number.MAX_SAFE_INTEGER,
+        initialRetryTime: 100,
+        maxRetryTime: 1_000,
+      },
+    });
     const session: ProducerSession = {
       connection: new LazyConnection(producer),
       connected: false,

@@ -51,11 +51,11 @@ export const kafkajsProviders: Provider[] = [
   },
   {
     provide: GROUP_CONSUMER_FACTORY,
-    inject: [KAFKA_CLIENT, BrokerRanking],
+    inject: [KAFKA_CLIENT],
     useFactory:
-      (kafka: Kafka, ranking: BrokerRanking): GroupConsumerFactory =>
+      (kafka: Kafka): GroupConsumerFactory =>
       (settings) =>
-        new KafkajsGroupConsumer(kafka, settings, ranking),
+        new KafkajsGroupConsumer(kafka, settings),
   },
   {
     provide: BrokerRanking,
@@ -66,12 +66,9 @@ export const kafkajsProviders: Provider[] = [
   { provide: ConnectionFailures, useValue: new ConnectionFailures() },
   {
     provide: KafkaAdmin,
-    inject: [KAFKA_CLIENT, kafkaConfig.KEY, BrokerRanking],
-    useFactory: (
-      kafka: Kafka,
-      config: ConfigType<typeof kafkaConfig>,
-      ranking: BrokerRanking,
-    ) => new KafkajsAdmin(kafka, config.requestTimeoutMs, 1, ranking),
+    inject: [KAFKA_CLIENT, kafkaConfig.KEY],
+    useFactory: (kafka: Kafka, config: ConfigType<typeof kafkaConfig>) =>
+      new KafkajsAdmin(kafka, config.requestTimeoutMs, 1),
   },
   {
     provide: MONITOR_ADMIN,
@@ -91,7 +88,10 @@ export const kafkajsProviders: Provider[] = [
     ) => {
       // Half the deadline per request: connecting (ApiVersions) and one
       // request both fit in it, and a hanging broker is named (REQUEST_TIMEOUT)
-      // before the caller's deadline ends.
+      // before the caller's deadline ends. Only this admin tells the ranking:
+      // its connections carry nothing a live broker may hold (an acks=all
+      // produce or a commit waiting on a frozen follower), and a broker
+      // answers one connection's requests in order.
       const requestMs = Math.max(100, Math.floor(health.brokerTimeoutMs / 2));
       const kafka = kafkaClient(config, app, failures, ranking, {
         requestTimeoutMs: requestMs,
