@@ -14,7 +14,7 @@ import { ClusterMonitor } from './cluster-monitor.js';
  *   stopped or crashed (including kafkajs restarting it during a broker
  *   outage), and when a rebalance lasts longer than HEALTH_REBALANCE_GRACE_MS.
  * Zero assigned partitions (more replicas than partitions) is healthy.
- * Lag is reported in the details (GET /health), never a failure: the
+ * Lag is reported in the details, never a failure, and costs no request: the
  * partitions' ends from ClusterMonitor's last read minus what this member
  * committed (null: no read of the ends yet, which kafka-topic reports).
  */
@@ -43,15 +43,16 @@ export class ConsumerGroupHealthIndicator {
       : indicator.up(details);
   }
 
-  /** `detailed`: the member id and lag too (GET /health), not for probes. */
+  /** `detailed`: the member id too (GET /health), not for probes. */
   ready(server: GroupConsumerServer, detailed: boolean) {
     const { state } = server;
     const indicator = this.indicators.check(state.name);
     const details = {
       groupId: state.groupId,
       state: state.status,
-      ...(detailed ? { memberId: state.memberId, lag: this.lag(state) } : {}),
+      ...(detailed ? { memberId: state.memberId } : {}),
       assignedPartitions: [...state.assignedPartitions],
+      lag: this.lag(state),
       crash: state.crash,
     };
     const problem = this.readinessProblem(state);

@@ -110,11 +110,8 @@ export class GroupConsumerServer
     failed: (offsets, error, seconds) => {
       this.state.commitFailed(seconds);
       if (this.hungCoordinator.active) return; // said once, when it began
-      if (isTimeout(error) && !this.state.draining) {
-        this.logger.warn(
-          `the group coordinator did not answer a commit within ${this.options.commitTimeoutMs} ms: fetching pauses until a commit goes through, or until the group's coordinator answers again and this member rejoins it`,
-        );
-        void this.hungCoordinator.recover();
+      if (isTimeout(error)) {
+        this.coordinatorSilent('commit');
         return;
       }
       this.logger.warn(
@@ -289,8 +286,18 @@ export class GroupConsumerServer
           void this.committer.flush();
         },
         crashed: (error, willRestart) => this.crashed(error, willRestart),
+        coordinatorSilent: (request) => this.coordinatorSilent(request),
       },
     );
+  }
+
+  /** A commit or heartbeat got no answer in time (HungCoordinator). */
+  private coordinatorSilent(request: string): void {
+    if (this.hungCoordinator.active || this.state.draining) return;
+    this.logger.warn(
+      `the group coordinator did not answer a ${request} within ${this.options.commitTimeoutMs} ms: fetching pauses until a commit goes through, or until the group's coordinator answers again and this member rejoins it`,
+    );
+    void this.hungCoordinator.recover();
   }
 
   private crashed(error: unknown, willRestart: boolean): void {

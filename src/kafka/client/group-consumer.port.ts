@@ -42,6 +42,8 @@ export interface GroupMembershipEvents {
   heartbeat(generationId: number): void;
   /** The consumer stopped on an error; `willRestart`: the client restarts it by itself. */
   crashed(error: unknown, willRestart: boolean): void;
+  /** A heartbeat or commit got no answer in time: the group coordinator may hang. */
+  coordinatorSilent(request: string): void;
 }
 
 export interface GroupConsumerSettings {

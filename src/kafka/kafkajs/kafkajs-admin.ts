@@ -39,8 +39,10 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
     ranking?: BrokerRanking,
   ) {
     super();
-    const admin = kafka.admin({ retry: { retries, initialRetryTime: 100 } });
-    this.admin = new LazyConnection(ranking ? ranking.watch(admin) : admin);
+    this.admin = new LazyConnection(() => {
+      const admin = kafka.admin({ retry: { retries, initialRetryTime: 100 } });
+      return ranking ? ranking.watch(admin) : admin;
+    });
   }
 
   /** Runs `fn` on the connected admin, bounded by `timeoutMs`. */

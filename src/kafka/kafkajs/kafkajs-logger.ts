@@ -12,6 +12,12 @@ const logger = new Logger('kafkajs');
 const RETRIED_CONNECTION_NOISE = new Set(['Connection', 'BrokerPool']);
 
 /**
+ * A broker that hung and came back answers the requests kafkajs gave up on
+ * (one line per request, dozens at once): nothing to act on, so debug.
+ */
+const LATE_ANSWERS = /^Response without match/;
+
+/**
  * What kafkajs logs as errors while it retries and recovers by itself (a
  * leader moving in a rolling restart, fewer in-sync replicas for a moment, a
  * consumer restarting after its retries ran out). Nobody has to act on them:
@@ -74,7 +80,11 @@ export function kafkaLogCreator(
           at: new Date(),
         };
       }
-      if (RETRIED_CONNECTION_NOISE.has(namespace) && level !== logLevel.DEBUG) {
+      if (
+        (RETRIED_CONNECTION_NOISE.has(namespace) ||
+          LATE_ANSWERS.test(String(message))) &&
+        level !== logLevel.DEBUG
+      ) {
         logger.debug(line);
         return;
       }
