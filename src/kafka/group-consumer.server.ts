@@ -123,8 +123,25 @@ export class GroupConsumerServer
     pause: () => this.consumer?.pause(this.options.topic),
     resume: () => this.consumer?.resume(this.options.topic),
     commit: async () => {
-      await this.committer.flush();
-      return !this.committer.uncommitted;
+      if (this.committer.uncommitted) {
+        await this.committer.flush();
+        return !this.committer.uncommitted;
+      }
+      // Nothing handled since: ask the coordinator to take the offsets it has.
+      const consumer = this.consumer;
+      const again = this.state.assignedPartitions.flatMap((partition) => {
+        const offset = this.state.lastCommitted.get(partition);
+        return offset === undefined ? [] : [{ partition, offset }];
+      });
+      if (!consumer || again.length === 0) return true;
+      return withTimeout(
+        consumer.commit(this.options.topic, again),
+        this.options.commitTimeoutMs,
+        'commit',
+      ).then(
+        () => true,
+        () => false,
+      );
     },
     answers: () => this.options.coordinatorAnswers().catch(() => false),
     rejoin: async () => {
@@ -312,9 +329,11 @@ export class GroupConsumerServer
       return;
     }
     this.state.crashed(errorMessage(error), willRestart);
-    this.logger.error(
-      `consumer crashed (${willRestart ? 'the client restarts it' : 'no restart'}): ${errorMessage(error)}`,
-    );
+    // An error line means a person must act: a consumer the client restarts
+    // by itself is a warning (readiness says it while it lasts).
+    const message = `consumer crashed (${willRestart ? 'the client restarts it' : 'no restart'}): ${errorMessage(error)}`;
+    if (willRestart) this.logger.warn(message);
+    else this.logger.error(message);
   }
 
   /** Restarts the consumer after a delay that doubles up to a minute; returns the delay. */

@@ -18,12 +18,27 @@ function scripted(answers: boolean[], commits: boolean[]) {
 }
 
 describe('HungCoordinator', () => {
-  it('a coordinator that stops answering: pauses, waits until the group answers again, then rejoins', async () => {
-    const { calls, hooks } = scripted([false, false, true], []);
+  it('a coordinator that stops answering: pauses, waits until the group answers again, rejoins when a commit still times out', async () => {
+    const { calls, hooks } = scripted([false, false, true], [false]);
 
     await new HungCoordinator(hooks, 1).recover();
 
-    expect(calls).toEqual(['pause', 'probe', 'probe', 'probe', 'rejoin']);
+    expect(calls).toEqual([
+      'pause',
+      'probe',
+      'probe',
+      'probe',
+      'commit',
+      'rejoin',
+    ]);
+  });
+
+  it('a probe that failed once (another broker hung) rejoins nothing when the commit then goes through', async () => {
+    const { calls, hooks } = scripted([false, true], [true]);
+
+    await new HungCoordinator(hooks, 1).recover();
+
+    expect(calls).toEqual(['pause', 'probe', 'probe', 'commit', 'resume']);
   });
 
   it('a coordinator that answers but holds commits (a frozen follower): pauses, retries the commit, resumes once it goes through', async () => {

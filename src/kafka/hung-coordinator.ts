@@ -4,7 +4,7 @@ export interface HungCoordinatorHooks {
   /** Stops fetching: nothing more is handled while commits cannot be made. */
   pause: () => void;
   resume: () => void;
-  /** Commits what was handled (bounded); true when nothing is left uncommitted. */
+  /** Commits what was handled, or again what was committed (bounded); true when it went through. */
   commit: () => Promise<boolean>;
   /** True when the group's coordinator answers now (a bounded request on another connection). */
   answers: () => Promise<boolean>;
@@ -20,9 +20,10 @@ export interface HungCoordinatorHooks {
  * dies: the client keeps committing to it and never looks for another
  * coordinator while its retries last, the handlers keep going, and all they
  * handled then is handled again after the freeze. Two cases:
- * - the coordinator hangs: it stops answering anything. Once it answers
- *   again (the cluster moved the group, ~10 s, or it came back), the member
- *   joins again there: the client still holds the old one.
+ * - the coordinator hangs: it stops answering anything. Once the group
+ *   answers again (the cluster moved it, ~10 s, or it came back) and a
+ *   commit still times out, the member joins again: the client still holds
+ *   the old coordinator.
  * - a follower hangs: the coordinator answers, but holds commits until the
  *   cluster drops the follower from the in-sync replicas of the offsets
  *   topic; commits are retried until one goes through.
@@ -54,11 +55,12 @@ export class HungCoordinator {
     while (hooks.active()) {
       if (!(await hooks.answers())) {
         silent = true;
-      } else if (silent) {
-        await hooks.rejoin();
-        return;
       } else if (await hooks.commit()) {
         hooks.resume();
+        return;
+      } else if (silent) {
+        // The group answers elsewhere, the client's coordinator still does not.
+        await hooks.rejoin();
         return;
       }
       // Pacing the probes (each one is itself bounded).
