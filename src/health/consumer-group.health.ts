@@ -78,8 +78,16 @@ export class ConsumerGroupHealthIndicator {
         return `consumer has not joined group ${state.groupId} yet`;
       case 'stopped':
         return `consumer of group ${state.groupId} is stopped`;
-      case 'crashed':
-        return `consumer of group ${state.groupId} crashed: ${state.crash?.error ?? 'unknown error'}${state.crash?.restart ? ' (restarting)' : ''}`;
+      case 'crashed': {
+        // A consumer the client restarts by itself is like a rebalance: not
+        // ready only if it lasts (a request timed out in a rebalance while a
+        // broker hung, and the client joined again 0.3 s later).
+        const since = state.crash?.at.getTime() ?? 0;
+        return state.crash?.restart &&
+          Date.now() - since <= this.health.rebalanceGraceMs
+          ? null
+          : `consumer of group ${state.groupId} crashed: ${state.crash?.error ?? 'unknown error'}${state.crash?.restart ? ' (restarting)' : ''}`;
+      }
     }
   }
 

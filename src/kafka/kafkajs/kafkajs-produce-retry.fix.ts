@@ -83,6 +83,8 @@ type KafkaError = Error & {
   retriable?: boolean;
   host?: string;
   port?: number;
+  /** `host:port` of a request that timed out (KafkaJSRequestTimeoutError). */
+  broker?: string;
 };
 
 const SEND_MESSAGES = 'kafkajs/src/producer/sendMessages.js';
@@ -291,6 +293,18 @@ export function createSettledSendMessages({
           for (const e of errors) {
             if (e.name === 'KafkaJSConnectionClosedError' && e.host) {
               cluster.removeBroker({ host: e.host, port: e.port as number });
+            }
+            // A leader that hangs keeps its socket open, so kafkajs counts it
+            // as connected and may send the metadata refresh to it as well:
+            // forgotten, the refresh asks another broker, and the leader is
+            // connected again only if the cluster still names it.
+            const hung = e.name === 'KafkaJSRequestTimeoutError' && e.broker;
+            if (hung) {
+              const at = hung.lastIndexOf(':');
+              cluster.removeBroker({
+                host: hung.slice(0, at),
+                port: Number(hung.slice(at + 1)),
+              });
             }
           }
           throw errors.find((e) => e.retriable === false) ?? errors[0];
