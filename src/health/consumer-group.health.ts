@@ -81,9 +81,10 @@ export class ConsumerGroupHealthIndicator {
       case 'crashed': {
         // A consumer the client restarts by itself is like a rebalance: not
         // ready only if it lasts (a request timed out in a rebalance while a
-        // broker hung, and the client joined again 0.3 s later).
+        // broker hung, and the client joined again 0.3 s later). A refusal
+        // (ACLs) is not transient: readiness says what to grant at once.
         const since = state.crash?.at.getTime() ?? 0;
-        return state.crash?.restart &&
+        return state.crash?.transient &&
           Date.now() - since <= this.health.rebalanceGraceMs
           ? null
           : `consumer of group ${state.groupId} crashed: ${state.crash?.error ?? 'unknown error'}${state.crash?.restart ? ' (restarting)' : ''}`;

@@ -328,7 +328,7 @@ export class GroupConsumerServer
       this.logger.error(`${refusal}; retrying in ${delayMs / 1_000} s`);
       return;
     }
-    this.state.crashed(errorMessage(error), willRestart);
+    this.state.crashed(errorMessage(error), willRestart, willRestart);
     // An error line means a person must act: a consumer the client restarts
     // by itself is a warning (readiness says it while it lasts).
     const message = `consumer crashed (${willRestart ? 'the client restarts it' : 'no restart'}): ${errorMessage(error)}`;
