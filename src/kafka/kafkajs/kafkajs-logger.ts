@@ -27,6 +27,7 @@ const LATE_ANSWERS = /^Response without match/;
 const RECOVERED_BY_KAFKAJS = [
   /^Restarting the consumer in/,
   /^Crash: KafkaJS(NumberOfRetriesExceeded|RequestTimeout|Connection)/,
+  /^Crash: KafkaJSProtocolError: The coordinator is (loading|not available)/,
   /not the leader for that topic-partition/,
   /fewer in-sync replicas than required/,
   /^Failed to send messages/,
