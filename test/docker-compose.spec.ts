@@ -145,7 +145,7 @@ describe('docker-compose.yml', () => {
   it('creates the topic once (--if-not-exists) with the configured partitions', () => {
     const init = services['kafka-init'];
     const command = commandOf(init);
-    const { topic, topicPartitions, topicReplicationFactor } = defaults.kafka;
+    const { topic, topicPartitions } = defaults.kafka;
 
     expect(command).toMatch(/kafka-topics\.sh .*--create/);
     expect(command).toContain('--if-not-exists');
@@ -153,9 +153,8 @@ describe('docker-compose.yml', () => {
     expect(command).toContain(
       `--partitions \${KAFKA_TOPIC_PARTITIONS:-${topicPartitions}}`,
     );
-    expect(command).toContain(
-      `--replication-factor \${KAFKA_TOPIC_REPLICATION_FACTOR:-${topicReplicationFactor}}`,
-    );
+    // Like the service: the broker's default.replication.factor.
+    expect(command).not.toContain('--replication-factor');
     expect(command).toContain(`--bootstrap-server ${internalBroker()}`);
     expect(init.depends_on).toEqual({
       kafka: { condition: 'service_healthy' },

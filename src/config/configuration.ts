@@ -43,7 +43,8 @@ export interface KafkaSettings {
   clientId: string;
   topic: string;
   topicPartitions: number;
-  topicReplicationFactor: number;
+  /** undefined: the broker's default.replication.factor applies to topics the service creates. */
+  topicReplicationFactor: number | undefined;
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
   security: KafkaSecuritySettings;
@@ -193,9 +194,8 @@ export function loadConfiguration(env: Env): Configuration {
     clientId: read.string('KAFKA_CLIENT_ID', 'nest-kafka-groups'),
     topic,
     topicPartitions: read.int('KAFKA_TOPIC_PARTITIONS', 6, 1, 10_000),
-    topicReplicationFactor: read.int(
+    topicReplicationFactor: read.optionalInt(
       'KAFKA_TOPIC_REPLICATION_FACTOR',
-      1,
       1,
       32,
     ),
@@ -205,7 +205,7 @@ export function loadConfiguration(env: Env): Configuration {
       100,
       60_000,
     ),
-    requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 5_000, 100, 120_000),
+    requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 2_000, 100, 120_000),
     security: readKafkaSecurity(read),
   };
 
@@ -288,7 +288,7 @@ export function loadConfiguration(env: Env): Configuration {
   );
 
   const health: HealthSettings = {
-    brokerTimeoutMs: read.int('HEALTH_BROKER_TIMEOUT_MS', 2_000, 100, 60_000),
+    brokerTimeoutMs: read.int('HEALTH_BROKER_TIMEOUT_MS', 1_000, 100, 60_000),
     rebalanceGraceMs: read.int('HEALTH_REBALANCE_GRACE_MS', 30_000, 0, 600_000),
     shutdownReadinessDelayMs: read.int(
       'SHUTDOWN_READINESS_DELAY_MS',

@@ -27,6 +27,14 @@ export class EnvReader {
     return raw === '' ? undefined : raw;
   }
 
+  /** Unset or empty: undefined (the setting then comes from elsewhere, e.g. the broker). */
+  optionalInt(name: string, min: number, max: number): number | undefined {
+    const raw = this.raw(name);
+    return raw === undefined || raw === ''
+      ? undefined
+      : this.int(name, min, min, max);
+  }
+
   int(name: string, fallback: number, min: number, max: number): number {
     const raw = this.raw(name);
     if (raw === undefined) {

@@ -1,12 +1,20 @@
 import type { FactoryProvider } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { appConfig, consumersConfig } from '../config/config.namespaces.js';
+import {
+  appConfig,
+  consumersConfig,
+  kafkaConfig,
+} from '../config/config.namespaces.js';
+import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
 import type { ConsumerSettings } from '../config/configuration.js';
 import { DeadLetterPublisher } from '../kafka/dead-letter.publisher.js';
 import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
 import { GroupConsumerServer } from '../kafka/group-consumer.server.js';
 import type { GroupConsumerFactory } from '../kafka/client/group-consumer.port.js';
-import { GROUP_CONSUMER_FACTORY } from '../kafka/kafka.constants.js';
+import {
+  GROUP_CONSUMER_FACTORY,
+  MONITOR_ADMIN,
+} from '../kafka/kafka.constants.js';
 import { TopicService } from '../kafka/topic.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { decodeDemoMessage } from '../messages/demo-message.js';
@@ -34,6 +42,8 @@ export function groupConsumerProvider(
       GroupConsumerRegistry,
       ProcessedJournal,
       MetricsService,
+      kafkaConfig.KEY,
+      MONITOR_ADMIN,
     ],
     useFactory: (
       consumerFactory: GroupConsumerFactory,
@@ -44,6 +54,8 @@ export function groupConsumerProvider(
       registry: GroupConsumerRegistry,
       journal: ProcessedJournal,
       metrics: MetricsService,
+      kafka: ConfigType<typeof kafkaConfig>,
+      monitor: KafkaAdmin,
     ) => {
       const groupId = spec.groupId(consumers);
       const server = new GroupConsumerServer(
@@ -59,6 +71,11 @@ export function groupConsumerProvider(
           decode: decodeDemoMessage,
           onProcessed: (meta, payload) => journal.record(meta, payload),
           observer: metrics.observerFor(groupId),
+          // Commits wait at most one Kafka request timeout.
+          commitTimeoutMs: kafka.requestTimeoutMs,
+          // The monitor's admin: short request timeouts, another broker after a failure.
+          coordinatorAnswers: () =>
+            monitor.describeGroups([groupId], topics.topic).then(() => true),
         },
         deadLetters,
       );

@@ -2,10 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { healthConfig } from '../config/config.namespaces.js';
-import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
 import type { GroupConsumerServer } from '../kafka/group-consumer.server.js';
 import type { GroupConsumerState } from '../kafka/group-consumer.state.js';
-import type { TopicEnds } from './topic.health.js';
+import { ClusterMonitor } from './cluster-monitor.js';
 
 /**
  * Each group's health, from the consumer's own events (no extra client):
@@ -15,14 +14,15 @@ import type { TopicEnds } from './topic.health.js';
  *   stopped or crashed (including kafkajs restarting it during a broker
  *   outage), and when a rebalance lasts longer than HEALTH_REBALANCE_GRACE_MS.
  * Zero assigned partitions (more replicas than partitions) is healthy.
- * Lag is reported in the details, never a failure (null: a partition leader
- * did not answer, which the kafka-topic check reports).
+ * Lag is reported in the details, never a failure, and costs no request: the
+ * partitions' ends from ClusterMonitor's last read minus what this member
+ * committed (null: no read of the ends yet, which kafka-topic reports).
  */
 @Injectable()
 export class ConsumerGroupHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly admin: KafkaAdmin,
+    private readonly monitor: ClusterMonitor,
     @Inject(healthConfig.KEY)
     private readonly health: ConfigType<typeof healthConfig>,
   ) {}
@@ -44,7 +44,7 @@ export class ConsumerGroupHealthIndicator {
   }
 
   /** `detailed`: the member id too (GET /health), not for probes. */
-  async ready(server: GroupConsumerServer, detailed: boolean, ends: TopicEnds) {
+  ready(server: GroupConsumerServer, detailed: boolean) {
     const { state } = server;
     const indicator = this.indicators.check(state.name);
     const details = {
@@ -52,7 +52,7 @@ export class ConsumerGroupHealthIndicator {
       state: state.status,
       ...(detailed ? { memberId: state.memberId } : {}),
       assignedPartitions: [...state.assignedPartitions],
-      lag: await this.lag(state, ends),
+      lag: this.lag(state),
       crash: state.crash,
     };
     const problem = this.readinessProblem(state);
@@ -78,37 +78,38 @@ export class ConsumerGroupHealthIndicator {
         return `consumer has not joined group ${state.groupId} yet`;
       case 'stopped':
         return `consumer of group ${state.groupId} is stopped`;
-      case 'crashed':
-        return `consumer of group ${state.groupId} crashed: ${state.crash?.error ?? 'unknown error'}${state.crash?.restart ? ' (restarting)' : ''}`;
+      case 'crashed': {
+        // A consumer the client restarts by itself is like a rebalance: not
+        // ready only if it lasts (a request timed out in a rebalance while a
+        // broker hung, and the client joined again 0.3 s later). A refusal
+        // (ACLs) is not transient: readiness says what to grant at once.
+        const since = state.crash?.at.getTime() ?? 0;
+        return state.crash?.transient &&
+          Date.now() - since <= this.health.rebalanceGraceMs
+          ? null
+          : `consumer of group ${state.groupId} crashed: ${state.crash?.error ?? 'unknown error'}${state.crash?.restart ? ' (restarting)' : ''}`;
+      }
     }
   }
 
-  /** Records behind the end of each assigned partition; null when the broker did not answer. */
-  private async lag(
-    state: GroupConsumerState,
-    readEnds: TopicEnds,
-  ): Promise<Record<string, number> | null> {
-    if (state.assignedPartitions.length === 0) {
-      return {};
+  /** Records behind the end of each assigned partition; null before the ends were read. */
+  private lag(state: GroupConsumerState): Record<string, number> | null {
+    const reading = this.monitor.ends;
+    const ends = reading.ok ? reading.value : reading.last;
+    if (!ends) {
+      return state.assignedPartitions.length === 0 ? {} : null;
     }
-    try {
-      const timeoutMs = this.health.brokerTimeoutMs;
-      const [ends, committed] = await Promise.all([
-        readEnds(),
-        this.admin.committedOffsets(state.groupId, state.topic, timeoutMs),
-      ]);
-      const lag: Record<string, number> = {};
-      for (const partition of state.assignedPartitions) {
-        const end = ends.find((o) => o.partition === partition);
-        if (end) {
-          const done = committed.get(partition) ?? '-1';
-          const from = done === '-1' ? end.low : done;
-          lag[String(partition)] = Number(BigInt(end.high) - BigInt(from));
-        }
+    const lag: Record<string, number> = {};
+    for (const partition of state.assignedPartitions) {
+      const end = ends.find((o) => o.partition === partition);
+      if (end) {
+        const from = state.lastCommitted.get(partition) ?? end.low;
+        lag[String(partition)] = Math.max(
+          0,
+          Number(BigInt(end.high) - BigInt(from)),
+        );
       }
-      return lag;
-    } catch {
-      return null;
     }
+    return lag;
   }
 }

@@ -115,7 +115,6 @@ export class HealthController {
 
   /** `detailed`: cluster and member ids, for GET /health only (probes get states and reasons). */
   private readinessChecks(detailed: boolean): HealthIndicatorFunction[] {
-    const ends = this.topic.ends();
     const checks: HealthIndicatorFunction[] = [
       () => {
         const indicator = this.indicators.check('shutdown');
@@ -127,13 +126,13 @@ export class HealthController {
           : indicator.up();
       },
       () => this.broker.check(detailed),
-      () => this.topic.check(ends, detailed),
+      () => this.topic.check(detailed),
     ];
     if (this.app.roles.includes('producer')) {
       checks.push(() => this.producer.check());
     }
     for (const server of this.registry.all()) {
-      checks.push(() => this.groups.ready(server, detailed, ends));
+      checks.push(() => this.groups.ready(server, detailed));
     }
     return checks;
   }

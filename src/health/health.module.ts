@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from './broker.health.js';
+import { ClusterMonitor } from './cluster-monitor.js';
 import { ConsumerGroupHealthIndicator } from './consumer-group.health.js';
 import { HealthController } from './health.controller.js';
 import { ProducerHealthIndicator } from './producer.health.js';
@@ -13,6 +14,7 @@ import { TopicHealthIndicator } from './topic.health.js';
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
   providers: [
+    ClusterMonitor,
     BrokerHealthIndicator,
     TopicHealthIndicator,
     ProducerHealthIndicator,

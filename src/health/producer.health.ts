@@ -1,34 +1,49 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { healthConfig } from '../config/config.namespaces.js';
+import { appConfig } from '../config/config.namespaces.js';
 import { KafkaProducer } from '../kafka/client/kafka-producer.port.js';
-import { errorMessage, withTimeout } from '../kafka/kafka.errors.js';
+import { errorMessage } from '../kafka/kafka.errors.js';
 
-/** The producer is connected; if not (e.g. after a broker outage) it tries to reconnect, bounded. */
+/**
+ * The producer is connected. If not (at boot, after a broker outage, or a
+ * producer session retired after an unknown outcome) it connects in the
+ * background and the probe says so at once: a probe never waits on a broker.
+ */
 @Injectable()
-export class ProducerHealthIndicator {
+export class ProducerHealthIndicator implements OnApplicationBootstrap {
+  private connecting: Promise<void> | undefined;
+  private lastError: string | undefined;
+
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly producer: KafkaProducer,
-    @Inject(healthConfig.KEY)
-    private readonly health: ConfigType<typeof healthConfig>,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
-  async check(key = 'producer') {
+  /** A producer replica connects before it listens, so its first probe can be ready. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.app.roles.includes('producer')) {
+      await this.producer.connect().catch(() => undefined);
+    }
+  }
+
+  check(key = 'producer') {
     const indicator = this.indicators.check(key);
     if (this.producer.isConnected) {
       return indicator.up({ connected: true });
     }
-    try {
-      await withTimeout(
-        this.producer.connect(),
-        this.health.brokerTimeoutMs,
-        'producer connect',
-      );
-      return indicator.up({ connected: true });
-    } catch (error) {
-      return indicator.down({ connected: false, message: errorMessage(error) });
-    }
+    // The connect is bounded by PRODUCE_TIMEOUT_MS (KafkaProducer.connect).
+    this.connecting ??= this.producer
+      .connect()
+      .then(
+        () => (this.lastError = undefined),
+        (error: unknown) => (this.lastError = errorMessage(error)),
+      )
+      .then(() => (this.connecting = undefined));
+    return indicator.down({
+      connected: false,
+      message: this.lastError ?? 'connecting',
+    });
   }
 }

@@ -1,58 +1,53 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { healthConfig, kafkaConfig } from '../config/config.namespaces.js';
-import {
-  KafkaAdmin,
-  type PartitionOffsets,
-} from '../kafka/client/kafka-admin.port.js';
-import { errorMessage } from '../kafka/kafka.errors.js';
-
-/** The topic's end offsets, read once per health check and shared by the checks that need them. */
-export type TopicEnds = () => Promise<PartitionOffsets[]>;
+import { healthConfig } from '../config/config.namespaces.js';
+import { TopicService } from '../kafka/topic.service.js';
+import { failing } from './broker.health.js';
+import { ClusterMonitor } from './cluster-monitor.js';
 
 /**
- * Every partition of the topic has a leader that answers: one ListOffsets
- * request to each partition leader. A cluster that answers metadata is not
- * enough: with its controller quorum lost (two of three nodes down) the last
- * node still answers, but names dead leaders that nobody replaces, and no
- * record can be written or read on their partitions. This check says so,
- * steadily, until the leaders answer again.
+ * Every partition of the topic has a leader that answers (ClusterMonitor asks
+ * each partition leader for its offsets in the background). A cluster that
+ * answers metadata is not enough: with its controller quorum lost (two of
+ * three nodes down) the last node still answers, but names dead leaders that
+ * nobody replaces, and no record can be written or read on their partitions.
+ * This check says so, steadily, until the leaders answer again. The details
+ * carry the topic's replication factor and min.insync.replicas.
  */
 @Injectable()
 export class TopicHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly admin: KafkaAdmin,
+    private readonly monitor: ClusterMonitor,
+    private readonly topics: TopicService,
     @Inject(healthConfig.KEY)
     private readonly health: ConfigType<typeof healthConfig>,
-    @Inject(kafkaConfig.KEY)
-    private readonly kafka: ConfigType<typeof kafkaConfig>,
   ) {}
 
-  /** One read of the topic's end offsets for every check of a probe (bounded, not cached across probes). */
-  ends(): TopicEnds {
-    let read: Promise<PartitionOffsets[]> | undefined;
-    return () =>
-      (read ??= this.admin.topicOffsets(
-        this.kafka.topic,
-        this.health.brokerTimeoutMs,
-      ));
-  }
-
   /** `detailed`: the client's error text too (GET /health), not for probes. */
-  async check(ends: TopicEnds, detailed: boolean, key = 'kafka-topic') {
+  check(detailed: boolean, key = 'kafka-topic') {
     const indicator = this.indicators.check(key);
-    const topic = this.kafka.topic;
-    try {
-      const partitions = await ends();
-      return indicator.up({ topic, partitions: partitions.length });
-    } catch (error) {
+    const topic = this.topics.topic;
+    const replication = {
+      replicationFactor: this.topics.replication?.replicationFactor ?? null,
+      minInsyncReplicas: this.topics.replication?.minInsyncReplicas ?? null,
+    };
+    const reading = this.monitor.ends;
+    const error = failing(reading, this.health.brokerTimeoutMs);
+    if (error !== null) {
       const message = `not every partition of topic ${topic} has a leader that answers: records cannot be written or read there until the cluster elects or restores one`;
       return indicator.down({
         topic,
-        message: detailed ? `${message} (${errorMessage(error)})` : message,
+        ...replication,
+        message: detailed ? `${message} (${error})` : message,
       });
     }
+    const ends = reading.ok ? reading.value : reading.last;
+    return indicator.up({
+      topic,
+      partitions: ends?.length ?? this.topics.partitionCount,
+      ...replication,
+    });
   }
 }

@@ -24,6 +24,8 @@ class FakeConsumer implements GroupConsumerPort {
   readonly commits: Array<Array<{ partition: number; offset: string }>> = [];
   paused = false;
   disconnected = false;
+  /** The next commits that never get an answer (a hanging coordinator). */
+  hangingCommits = 0;
 
   run(run: GroupConsumerRun, events: GroupMembershipEvents): Promise<void> {
     this.started = run;
@@ -36,8 +38,15 @@ class FakeConsumer implements GroupConsumerPort {
     return this.started!.eachBatch(batch);
   }
 
+  pauses = 0;
+
   pause(): void {
     this.paused = true;
+    this.pauses++;
+  }
+
+  resume(): void {
+    this.paused = false;
   }
 
   commit(
@@ -45,6 +54,10 @@ class FakeConsumer implements GroupConsumerPort {
     offsets: readonly { partition: number; offset: string }[],
   ): Promise<void> {
     if (this.disconnected) throw new Error('commit after disconnect');
+    if (this.hangingCommits > 0) {
+      this.hangingCommits--;
+      return new Promise<void>(() => undefined);
+    }
     this.commits.push([...offsets]);
     return Promise.resolve();
   }
@@ -91,6 +104,8 @@ const SERVER_OPTIONS = {
   retryBackoffMs: 0,
   shutdownTimeoutMs: 5_000,
   partitionsConcurrently: () => 3,
+  commitTimeoutMs: 50,
+  coordinatorAnswers: () => Promise.resolve(true),
 };
 
 /** A server on a fake port, joined with partition 0, whose handler calls `handle` per record. */
@@ -174,6 +189,20 @@ describe.each<Mode>(['per-record handler', 'batch handler'])(
         lastCommitted: { '0': '13' },
       });
       expect(fake.disconnected).toBe(true);
+    });
+
+    it('a commit that times out pauses fetching until a retried commit goes through', async () => {
+      const { server, fake, journal } = await joinedServer(mode, () => {});
+      fake.hangingCommits = 1;
+
+      await fake.deliver(batchOf(0, ['30', '31']).batch);
+      await vi.waitFor(() => expect(fake.commits).toHaveLength(1));
+
+      expect(fake.pauses).toBe(1);
+      expect(fake.paused).toBe(false);
+      expect(journal).toEqual(['30', '31']);
+      expect(fake.commits[0]).toEqual([{ partition: 0, offset: '32' }]);
+      await server.close();
     });
 
     it('a shutdown mid-batch stops between records and commits exactly what was handled, before leaving', async () => {

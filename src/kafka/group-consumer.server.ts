@@ -15,10 +15,16 @@ import {
   GROUP_BATCH_PATTERN,
   GROUP_MESSAGE_PATTERN,
 } from './kafka.constants.js';
-import { errorMessage, kafkaErrorCause } from './kafka.errors.js';
+import {
+  errorMessage,
+  isTimeout,
+  kafkaErrorCause,
+  withTimeout,
+} from './kafka.errors.js';
 import { untilTopicKnown } from './topic-propagation.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
 import { GroupConsumerState } from './group-consumer.state.js';
+import { HungCoordinator } from './hung-coordinator.js';
 import { OffsetCommitter } from './offset-committer.js';
 import {
   GroupBatchContext,
@@ -55,6 +61,10 @@ export interface GroupConsumerOptions extends ConsumerTuning {
   onProcessed?: (meta: GroupMessageMeta, payload: unknown) => void;
   /** Told of every record, retry, commit and rebalance (metrics). */
   observer?: GroupConsumerObserver;
+  /** Bound of one commit; a commit that outlives it means a hanging coordinator (HungCoordinator). */
+  commitTimeoutMs: number;
+  /** True when the group's coordinator answers a bounded request now. */
+  coordinatorAnswers: () => Promise<boolean>;
 }
 
 /**
@@ -88,15 +98,74 @@ export class GroupConsumerServer
   private runner: BatchRunner | undefined;
   private readonly committer = new OffsetCommitter({
     commit: async (offsets) => {
-      await this.consumer?.commit(this.options.topic, offsets);
+      const consumer = this.consumer;
+      if (!consumer) throw new Error('not a member of the group right now');
+      await withTimeout(
+        consumer.commit(this.options.topic, offsets),
+        this.options.commitTimeoutMs,
+        'commit',
+      );
     },
     committed: (offsets, seconds) => this.state.committed(offsets, seconds),
     failed: (offsets, error, seconds) => {
       this.state.commitFailed(seconds);
+      if (this.hungCoordinator.active) return; // said once, when it began
+      if (isTimeout(error)) {
+        this.coordinatorSilent('commit');
+        return;
+      }
       this.logger.warn(
         `commit ${JSON.stringify(offsets)} failed (the records are read again if the partition moved): ${errorMessage(error)}`,
       );
     },
+  });
+  private readonly hungCoordinator = new HungCoordinator({
+    pause: () => this.consumer?.pause(this.options.topic),
+    resume: () => this.consumer?.resume(this.options.topic),
+    commit: async () => {
+      if (this.committer.uncommitted) {
+        await this.committer.flush();
+        return !this.committer.uncommitted;
+      }
+      // Nothing handled since: ask the coordinator to take the offsets it has.
+      const consumer = this.consumer;
+      const again = this.state.assignedPartitions.flatMap((partition) => {
+        const offset = this.state.lastCommitted.get(partition);
+        return offset === undefined ? [] : [{ partition, offset }];
+      });
+      if (!consumer || again.length === 0) return true;
+      return withTimeout(
+        consumer.commit(this.options.topic, again),
+        this.options.commitTimeoutMs,
+        'commit',
+      ).then(
+        () => true,
+        () => false,
+      );
+    },
+    answers: () => this.options.coordinatorAnswers().catch(() => false),
+    rejoin: async () => {
+      this.state.rebalancing();
+      // Not committed: the partitions' next owner (maybe this member) reads them again.
+      this.committer.retainOnly([]);
+      const old = this.consumer;
+      this.consumer = null;
+      await withTimeout(
+        old?.disconnect() ?? Promise.resolve(),
+        this.options.commitTimeoutMs * 2,
+        'disconnect',
+      ).catch(() => undefined);
+      try {
+        await this.start();
+      } catch (error) {
+        const delayMs = this.scheduleRestart();
+        this.state.crashed(
+          `${errorMessage(error)}; retrying in ${delayMs / 1_000} s`,
+          true,
+        );
+      }
+    },
+    active: () => !this.state.draining,
   });
 
   constructor(
@@ -234,8 +303,18 @@ export class GroupConsumerServer
           void this.committer.flush();
         },
         crashed: (error, willRestart) => this.crashed(error, willRestart),
+        coordinatorSilent: (request) => this.coordinatorSilent(request),
       },
     );
+  }
+
+  /** A commit or heartbeat got no answer in time (HungCoordinator). */
+  private coordinatorSilent(request: string): void {
+    if (this.hungCoordinator.active || this.state.draining) return;
+    this.logger.warn(
+      `the group coordinator did not answer a ${request} within ${this.options.commitTimeoutMs} ms: fetching pauses until a commit goes through, or until the group's coordinator answers again and this member rejoins it`,
+    );
+    void this.hungCoordinator.recover();
   }
 
   private crashed(error: unknown, willRestart: boolean): void {
@@ -249,10 +328,12 @@ export class GroupConsumerServer
       this.logger.error(`${refusal}; retrying in ${delayMs / 1_000} s`);
       return;
     }
-    this.state.crashed(errorMessage(error), willRestart);
-    this.logger.error(
-      `consumer crashed (${willRestart ? 'the client restarts it' : 'no restart'}): ${errorMessage(error)}`,
-    );
+    this.state.crashed(errorMessage(error), willRestart, willRestart);
+    // An error line means a person must act: a consumer the client restarts
+    // by itself is a warning (readiness says it while it lasts).
+    const message = `consumer crashed (${willRestart ? 'the client restarts it' : 'no restart'}): ${errorMessage(error)}`;
+    if (willRestart) this.logger.warn(message);
+    else this.logger.error(message);
   }
 
   /** Restarts the consumer after a delay that doubles up to a minute; returns the delay. */

@@ -21,7 +21,12 @@ export interface GroupConsumerSnapshot {
   joinedAt: string | null;
   lastHeartbeatAt: string | null;
   draining: boolean;
-  crash: { error: string; restart: boolean; at: string } | null;
+  crash: {
+    error: string;
+    restart: boolean;
+    transient: boolean;
+    at: string;
+  } | null;
   failure: { error: string; since: string } | null;
 }
 
@@ -44,7 +49,13 @@ export class GroupConsumerState {
   joinedAt: Date | null = null;
   rebalancingSince: Date | null = null;
   lastHeartbeatAt: Date | null = null;
-  crash: { error: string; restart: boolean; at: Date } | null = null;
+  /** `transient`: the client restarts it by itself, nobody has to act (a request timed out). */
+  crash: {
+    error: string;
+    restart: boolean;
+    transient: boolean;
+    at: Date;
+  } | null = null;
   /** A failure that is not a record's fault, until a record finishes again. */
   failure: { error: string; since: Date } | null = null;
   readonly lastCommitted = new Map<number, string>();
@@ -82,10 +93,10 @@ export class GroupConsumerState {
     }
   }
 
-  crashed(error: string, restart: boolean): void {
+  crashed(error: string, restart: boolean, transient = false): void {
     this.status = 'crashed';
     this.assignedPartitions = [];
-    this.crash = { error, restart, at: new Date() };
+    this.crash = { error, restart, transient, at: new Date() };
     this.retainProgress();
   }
 

@@ -1,6 +1,12 @@
 export const KAFKA_CLIENT = 'KAFKA:CLIENT';
 /** A GroupConsumerFactory (src/kafka/client): one consumer group member per call. */
 export const GROUP_CONSUMER_FACTORY = 'KAFKA:GROUP_CONSUMER_FACTORY';
+/**
+ * A KafkaAdmin of its own for the background cluster view (health): short
+ * request timeouts and no retries, so a hanging broker costs one refresh, and
+ * its failures never reset the admin that provisioning and lag use.
+ */
+export const MONITOR_ADMIN = 'KAFKA:MONITOR_ADMIN';
 
 /** Pattern under which each group's server dispatches a topic record to its handler. */
 export const GROUP_MESSAGE_PATTERN = 'group.message';

@@ -170,3 +170,11 @@ export function isTopicNotYetKnown(error: unknown): boolean {
     ),
   );
 }
+
+/** A request that got no answer in time: our own bound, or kafkajs' request timeout. */
+export function isTimeout(error: unknown): boolean {
+  return (
+    kafkaErrorCause(error) === 'timeout' ||
+    [...causeChain(error)].some((e) => e.name === 'KafkaJSRequestTimeoutError')
+  );
+}

@@ -7,7 +7,11 @@ import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GroupConsumerRegistry } from './group-consumer.registry.js';
 import { kafkajsProviders } from './kafkajs/kafkajs.providers.js';
 import { ConnectionFailures } from './kafkajs/kafkajs-logger.js';
-import { GROUP_CONSUMER_FACTORY, KAFKA_CLIENT } from './kafka.constants.js';
+import {
+  GROUP_CONSUMER_FACTORY,
+  KAFKA_CLIENT,
+  MONITOR_ADMIN,
+} from './kafka.constants.js';
 import {
   ConfigurationMismatchError,
   errorMessage,
@@ -29,6 +33,7 @@ const BOOT_ATTEMPTS = 3;
     KAFKA_CLIENT,
     GROUP_CONSUMER_FACTORY,
     KafkaAdmin,
+    MONITOR_ADMIN,
     KafkaProducer,
     TopicService,
     DeadLetterPublisher,

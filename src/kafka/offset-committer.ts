@@ -31,6 +31,11 @@ export class OffsetCommitter {
 
   constructor(private readonly hooks: OffsetCommitterHooks) {}
 
+  /** True while handled records wait for a commit (failed ones included). */
+  get uncommitted(): boolean {
+    return this.pending.size > 0 || this.running !== null;
+  }
+
   handled(partition: number, offset: string): void {
     // The handled offset; +1 when a commit request is built (once per round
     // trip, not per record).

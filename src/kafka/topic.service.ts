@@ -1,7 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { kafkaConfig } from '../config/config.namespaces.js';
-import { KafkaAdmin } from './client/kafka-admin.port.js';
+import {
+  KafkaAdmin,
+  type TopicReplication,
+} from './client/kafka-admin.port.js';
 import { ConfigurationMismatchError, errorMessage } from './kafka.errors.js';
 import { untilTopicKnown } from './topic-propagation.js';
 
@@ -13,6 +16,7 @@ import { untilTopicKnown } from './topic-propagation.js';
 export class TopicService {
   private readonly logger = new Logger(TopicService.name);
   private count = 0;
+  private replicas: TopicReplication | null = null;
 
   constructor(
     private readonly admin: KafkaAdmin,
@@ -29,6 +33,11 @@ export class TopicService {
     return this.count;
   }
 
+  /** The topic's replication factor and min.insync.replicas, read at boot (null before, or unreadable). */
+  get replication(): TopicReplication | null {
+    return this.replicas;
+  }
+
   /**
    * Creates the topic with the configured partitions if it is missing, then reads
    * its real partition count. Safe when several replicas boot at once: kafkajs
@@ -36,7 +45,7 @@ export class TopicService {
    */
   async provision(): Promise<number> {
     const { topic, topicPartitions, topicReplicationFactor } = this.config;
-    await this.checkReplicationFactor(topicReplicationFactor);
+    const brokers = await this.checkReplicationFactor(topicReplicationFactor);
     // Just created (here or by a replica booting alongside), the topic is not
     // known to every broker yet for a moment: read again until it is.
     let created = false;
@@ -68,17 +77,38 @@ export class TopicService {
     } else {
       this.logger.log(`Topic ${topic} exists with ${count} partitions`);
     }
+    await this.readReplication(brokers);
     return count;
   }
 
-  /** A replication factor the cluster cannot give is a configuration mistake, not an outage. */
-  private async checkReplicationFactor(factor: number): Promise<void> {
+  /**
+   * A replication factor the cluster cannot give is a configuration mistake,
+   * not an outage. Returns the cluster's broker count.
+   */
+  private async checkReplicationFactor(
+    factor: number | undefined,
+  ): Promise<number> {
     const { brokers } = await this.admin.describeCluster();
-    if (factor > brokers.length) {
+    if (factor !== undefined && factor > brokers.length) {
       throw new ConfigurationMismatchError(
         `KAFKA_TOPIC_REPLICATION_FACTOR=${factor} but the cluster has ${brokers.length} broker${brokers.length === 1 ? '' : 's'}: set it to ${brokers.length} or less`,
       );
     }
+    return brokers.length;
+  }
+
+  /** Reads the topic's replication for /health, and warns once when it cannot survive a broker loss. */
+  private async readReplication(brokers: number): Promise<void> {
+    try {
+      this.replicas = await this.admin.topicReplication(this.topic);
+    } catch (error) {
+      this.logger.warn(
+        `cannot read the replication of topic ${this.topic}: ${errorMessage(error)}`,
+      );
+      return;
+    }
+    const weak = replicationWarning(this.topic, this.replicas, brokers);
+    if (weak) this.logger.warn(weak);
   }
 
   /**
@@ -103,4 +133,26 @@ export class TopicService {
     this.count = await this.admin.partitionCount(this.topic);
     return this.count;
   }
+}
+
+/**
+ * Why warn: acks=all only waits for min.insync.replicas copies; with fewer
+ * than min ISR + 1 replicas one broker down stops writes (or, at min ISR 1,
+ * an acknowledged record lives on one disk), and fewer than 3 replicas on a
+ * cluster of 3 or more is usually a forgotten setting, not a choice.
+ */
+export function replicationWarning(
+  topic: string,
+  { replicationFactor, minInsyncReplicas }: TopicReplication,
+  brokers: number,
+): string | undefined {
+  const minIsr = minInsyncReplicas ?? 1;
+  const wanted = Math.max(minIsr + 1, brokers >= 3 ? 3 : 0);
+  if (replicationFactor >= wanted) return undefined;
+  return (
+    `Topic ${topic} has ${replicationFactor} replica${replicationFactor === 1 ? '' : 's'} ` +
+    `(min.insync.replicas=${minIsr}, ${brokers} broker${brokers === 1 ? '' : 's'}): ` +
+    `losing one broker ${replicationFactor > minIsr ? 'leaves no spare copy' : 'stops writes or loses acknowledged records'}. ` +
+    `Raise its replication with kafka-reassign-partitions.sh (new topics: unset KAFKA_TOPIC_REPLICATION_FACTOR to get the broker's default.replication.factor)`
+  );
 }

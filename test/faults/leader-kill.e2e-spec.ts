@@ -1,11 +1,6 @@
 import type { Admin } from 'kafkajs';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  LocalBroker,
-  brokerAnswers,
-  privateBrokerPort,
-} from '../support/kafka-broker.js';
+import { faultsCluster, signalNode } from '../support/cluster-faults.js';
+import { brokerAnswers } from '../support/kafka-broker.js';
 import {
   TaggedLoad,
   expectNoLoss,
@@ -13,19 +8,12 @@ import {
   formatReport,
 } from '../support/loss-checker.js';
 import { Scenario } from '../support/replica-cluster.js';
-import { REPO_ROOT, buildAppIfStale } from '../support/replica-process.js';
+import { buildAppIfStale } from '../support/replica-process.js';
 import { TestAdmin } from '../support/test-admin.js';
 import { waitFor } from '../support/wait-for.js';
 
-// A private 3-node cluster (KAFKA_LOCAL_NODES=3) 500 above the shared test broker.
-const BASE = privateBrokerPort(
-  (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
-  500,
-);
-const PORTS = [BASE, BASE + 1, BASE + 2];
-const cluster = new LocalBroker(BASE, { KAFKA_LOCAL_NODES: '3' });
+const { ports: PORTS, brokers, cluster } = faultsCluster();
 const TIMEOUT_MS = 3_000;
-const brokers = PORTS.map((p) => `127.0.0.1:${p}`);
 
 /**
  * Right after a (re)start, a node may answer "This server does not host this
@@ -53,12 +41,7 @@ async function createTopicOnEveryNode(
   );
 }
 
-function sigkillNode(port: number): void {
-  const pid = Number(
-    readFileSync(join(REPO_ROOT, '.kafka', String(port), 'broker.pid'), 'utf8'),
-  );
-  process.kill(pid, 'SIGKILL');
-}
+const sigkillNode = (port: number) => signalNode(port, 'SIGKILL');
 
 describe('a 3-node cluster, RF 3, min.insync.replicas=2, under ~20 produce requests/s', () => {
   let admin: TestAdmin;

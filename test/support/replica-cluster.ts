@@ -26,10 +26,7 @@ export type Split = Record<GroupName, Record<string, number[]>>;
 
 export class Scenario {
   readonly topic = uniqueName('scale');
-  readonly groupIds: Record<GroupName, string> = {
-    realtime: uniqueName('rt'),
-    analytics: uniqueName('an'),
-  };
+  readonly groupIds: Record<GroupName, string>;
   readonly dir = mkdtempSync(join(tmpdir(), 'scale-'));
   readonly replicas: ReplicaProcess[] = [];
   private readonly leaving = new Set<ReplicaProcess>();
@@ -39,7 +36,14 @@ export class Scenario {
     readonly partitions: number,
     /** Settings every replica of this scenario gets on top of the defaults below. */
     private readonly env: Record<string, string> = {},
-  ) {}
+    /** Group ids chosen by the test (e.g. to share one coordinator); fresh ones by default. */
+    groupIds?: Record<GroupName, string>,
+  ) {
+    this.groupIds = groupIds ?? {
+      realtime: uniqueName('rt'),
+      analytics: uniqueName('an'),
+    };
+  }
 
   /** The replicas expected in the groups: running and not being stopped. */
   get members(): ReplicaProcess[] {

@@ -42,6 +42,8 @@ export interface GroupMembershipEvents {
   heartbeat(generationId: number): void;
   /** The consumer stopped on an error; `willRestart`: the client restarts it by itself. */
   crashed(error: unknown, willRestart: boolean): void;
+  /** A heartbeat or commit got no answer in time: the group coordinator may hang. */
+  coordinatorSilent(request: string): void;
 }
 
 export interface GroupConsumerSettings {
@@ -66,6 +68,8 @@ export interface GroupConsumerPort {
   run(run: GroupConsumerRun, events: GroupMembershipEvents): Promise<void>;
   /** Stops fetching the topic (records already handed over still finish). */
   pause(topic: string): void;
+  /** Fetches the topic again after pause(). */
+  resume(topic: string): void;
   /** Commits the next offset to read of each partition. */
   commit(
     topic: string,

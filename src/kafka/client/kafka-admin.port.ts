@@ -23,6 +23,14 @@ export interface PartitionOffsets {
   high: string;
 }
 
+/** How many copies each partition of a topic has, and how many must acknowledge a write. */
+export interface TopicReplication {
+  /** Replicas of the topic's first partition (Kafka gives all partitions the same at creation). */
+  replicationFactor: number;
+  /** The topic's effective min.insync.replicas (its own setting or the broker's); null if unreadable. */
+  minInsyncReplicas: number | null;
+}
+
 /** One member of a consumer group as Kafka describes it, assignment decoded. */
 export interface GroupMemberView {
   memberId: string;
@@ -44,13 +52,23 @@ export abstract class KafkaAdmin {
 
   abstract listTopics(timeoutMs?: number): Promise<string[]>;
 
-  /** Creates the topic; false when it already existed. Waits until every partition has a leader. */
+  /**
+   * Creates the topic; false when it already existed. Waits until every
+   * partition has a leader. `replicationFactor` undefined: the broker's
+   * default.replication.factor.
+   */
   abstract createTopic(
     topic: string,
     numPartitions: number,
-    replicationFactor: number,
+    replicationFactor: number | undefined,
     timeoutMs?: number,
   ): Promise<boolean>;
+
+  /** The topic's replication factor and effective min.insync.replicas. */
+  abstract topicReplication(
+    topic: string,
+    timeoutMs?: number,
+  ): Promise<TopicReplication>;
 
   /** The topic's partition count from the cluster's metadata (0 when unknown). */
   abstract partitionCount(topic: string, timeoutMs?: number): Promise<number>;

@@ -1,50 +1,55 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import {
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationShutdown,
-} from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
-import { type Admin, AssignerProtocol, type Kafka } from 'kafkajs';
-import { kafkaConfig } from '../../config/config.namespaces.js';
-import { KAFKA_CLIENT } from '../kafka.constants.js';
+  type Admin,
+  AssignerProtocol,
+  type ConfigResourceTypes,
+  type Kafka,
+} from 'kafkajs';
 import { withTimeout } from '../kafka.errors.js';
 import {
   type ClusterView,
   type GroupView,
   KafkaAdmin,
   type PartitionOffsets,
+  type TopicReplication,
 } from '../client/kafka-admin.port.js';
+import type { BrokerRanking } from './broker-ranking.js';
 import { LazyConnection } from './lazy-connection.js';
 
 /**
  * One long-lived admin connection for the whole process: topic provisioning,
  * health checks and lag all share it, so a health probe never opens a socket
  * (terminus' own Kafka check opens a new client per call, terminus#2550).
- * Every call is bounded; after a failure the connection is rebuilt lazily.
+ * Every call is bounded; after a failure the connection is rebuilt lazily
+ * (its seed broker then comes from the BrokerRanking: one that answers).
  */
-@Injectable()
 export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
   private readonly logger = new Logger(KafkajsAdmin.name);
   private readonly admin: LazyConnection<Admin>;
 
+  /**
+   * `retries`: kafkajs' own retries of a call (callers want a quick yes/no,
+   * and run again anyway); `ranking`: told of the brokers this admin's
+   * requests time out on.
+   */
   constructor(
-    @Inject(KAFKA_CLIENT) kafka: Kafka,
-    @Inject(kafkaConfig.KEY)
-    private readonly config: ConfigType<typeof kafkaConfig>,
+    kafka: Kafka,
+    private readonly defaultTimeoutMs: number,
+    retries: number,
+    ranking?: BrokerRanking,
   ) {
     super();
-    // A short retry budget: callers want a quick yes/no, and run again anyway.
-    this.admin = new LazyConnection(
-      kafka.admin({ retry: { retries: 1, initialRetryTime: 100 } }),
-    );
+    this.admin = new LazyConnection(() => {
+      const admin = kafka.admin({ retry: { retries, initialRetryTime: 100 } });
+      return ranking ? ranking.watch(admin) : admin;
+    });
   }
 
   /** Runs `fn` on the connected admin, bounded by `timeoutMs`. */
   private async run<T>(
     what: string,
     fn: (admin: Admin) => Promise<T>,
-    timeoutMs = this.config.requestTimeoutMs,
+    timeoutMs = this.defaultTimeoutMs,
   ): Promise<T> {
     try {
       return await withTimeout(
@@ -82,18 +87,61 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
   async createTopic(
     topic: string,
     numPartitions: number,
-    replicationFactor: number,
+    replicationFactor: number | undefined,
     timeoutMs?: number,
   ): Promise<boolean> {
     return this.run(
       `createTopics(${topic})`,
       (admin) =>
         admin.createTopics({
-          topics: [{ topic, numPartitions, replicationFactor }],
+          // Why -1: CreateTopics then applies the broker's default.replication.factor,
+          // so a 3-node cluster's durability is not silently dropped to 1 copy.
+          topics: [
+            {
+              topic,
+              numPartitions,
+              replicationFactor: replicationFactor ?? -1,
+            },
+          ],
           waitForLeaders: true,
         }),
       timeoutMs,
     );
+  }
+
+  async topicReplication(
+    topic: string,
+    timeoutMs?: number,
+  ): Promise<TopicReplication> {
+    const [{ topics }, configs] = await Promise.all([
+      this.run(
+        `fetchTopicMetadata(${topic})`,
+        (admin) => admin.fetchTopicMetadata({ topics: [topic] }),
+        timeoutMs,
+      ),
+      this.run(
+        `describeConfigs(${topic})`,
+        (admin) =>
+          admin.describeConfigs({
+            includeSynonyms: false,
+            resources: [
+              {
+                type: TOPIC_RESOURCE,
+                name: topic,
+                configNames: ['min.insync.replicas'],
+              },
+            ],
+          }),
+        timeoutMs,
+      ).catch(() => undefined),
+    ]);
+    const value = configs?.resources[0]?.configEntries.find(
+      (e) => e.configName === 'min.insync.replicas',
+    )?.configValue;
+    return {
+      replicationFactor: topics[0]?.partitions[0]?.replicas.length ?? 0,
+      minInsyncReplicas: value === undefined ? null : Number(value),
+    };
   }
 
   async partitionCount(topic: string, timeoutMs?: number): Promise<number> {
@@ -172,6 +220,9 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
     );
   }
 }
+
+/** ConfigResourceTypes.TOPIC (kafkajs does not export its enums to ESM importers). */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** A member's assignment is bytes in the consumer protocol; empty while a rebalance runs. */
 function assignedPartitions(assignment: Buffer, topic: string): number[] {

@@ -15,6 +15,9 @@ import type {
  */
 const RETRY = { initialRetryTime: 300, maxRetryTime: 2_000, retries: 10 };
 
+/** Requests only the group coordinator answers. */
+const COORDINATOR_REQUESTS = new Set(['Heartbeat', 'OffsetCommit']);
+
 /** The group consumer port on a kafkajs consumer, batch by batch (eachBatch). */
 export class KafkajsGroupConsumer implements GroupConsumerPort {
   private readonly consumer: Consumer;
@@ -78,6 +81,10 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     this.consumer.pause([{ topic }]);
   }
 
+  resume(topic: string): void {
+    this.consumer.resume([{ topic }]);
+  }
+
   async commit(
     topic: string,
     offsets: readonly { partition: number; offset: string }[],
@@ -106,5 +113,12 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     consumer.on(consumer.events.CRASH, ({ payload }) =>
       events.crashed(payload.error, payload.restart),
     );
+    // Why: a member with nothing to commit would otherwise keep heartbeating a
+    // frozen coordinator until kafkajs' retries run out (tens of seconds).
+    consumer.on(consumer.events.REQUEST_TIMEOUT, ({ payload }) => {
+      if (COORDINATOR_REQUESTS.has(payload.apiName)) {
+        events.coordinatorSilent(payload.apiName);
+      }
+    });
   }
 }

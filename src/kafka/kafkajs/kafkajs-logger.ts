@@ -12,6 +12,30 @@ const logger = new Logger('kafkajs');
 const RETRIED_CONNECTION_NOISE = new Set(['Connection', 'BrokerPool']);
 
 /**
+ * A broker that hung and came back answers the requests kafkajs gave up on
+ * (one line per request, dozens at once): nothing to act on, so debug.
+ */
+const LATE_ANSWERS = /^Response without match/;
+
+/**
+ * What kafkajs logs as errors while it retries and recovers by itself (a
+ * leader moving in a rolling restart, fewer in-sync replicas for a moment, a
+ * consumer restarting after its retries ran out). Nobody has to act on them:
+ * readiness, consumer state and the 503 of POST /produce say it when it
+ * lasts. So they are warnings; an error line means a person must act.
+ */
+const RECOVERED_BY_KAFKAJS = [
+  /^Restarting the consumer in/,
+  /^Crash: KafkaJS(NumberOfRetriesExceeded|RequestTimeout|Connection)/,
+  /^Crash: KafkaJSProtocolError: The coordinator is (loading|not available)/,
+  /not the leader for that topic-partition/,
+  /fewer in-sync replicas than required/,
+  /^Failed to send messages/,
+  /The group is rebalancing|The coordinator is not aware of this member/,
+  /Request .* timed out/,
+];
+
+/**
  * Routes kafkajs' own log lines through the Nest logger, so they follow the
  * app's LOG_FORMAT and LOG_LEVEL instead of kafkajs' raw console output.
  * In json format each line is an object (namespace, message, kafkajs'
@@ -57,11 +81,18 @@ export function kafkaLogCreator(
           at: new Date(),
         };
       }
-      if (RETRIED_CONNECTION_NOISE.has(namespace) && level !== logLevel.DEBUG) {
+      if (
+        (RETRIED_CONNECTION_NOISE.has(namespace) ||
+          LATE_ANSWERS.test(String(message))) &&
+        level !== logLevel.DEBUG
+      ) {
         logger.debug(line);
         return;
       }
-      switch (level) {
+      const recovered =
+        level === logLevel.ERROR &&
+        RECOVERED_BY_KAFKAJS.some((pattern) => pattern.test(String(message)));
+      switch (recovered ? logLevel.WARN : level) {
         case logLevel.ERROR:
         case logLevel.NOTHING:
           logger.error(line);

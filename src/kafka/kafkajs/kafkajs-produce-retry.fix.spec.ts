@@ -15,12 +15,17 @@ const createRetry = require('kafkajs/src/retry/index.js') as (options: {
   initialRetryTime: number;
   maxRetryTime: number;
 }) => Parameters<SendMessages>[0]['retrier'];
-const { KafkaJSConnectionClosedError } = require('kafkajs/src/errors.js') as {
-  KafkaJSConnectionClosedError: new (
-    message: string,
-    options: { host: string; port: number },
-  ) => Error;
-};
+const { KafkaJSConnectionClosedError, KafkaJSRequestTimeoutError } =
+  require('kafkajs/src/errors.js') as {
+    KafkaJSConnectionClosedError: new (
+      message: string,
+      options: { host: string; port: number },
+    ) => Error;
+    KafkaJSRequestTimeoutError: new (
+      message: string,
+      options: { broker: string },
+    ) => Error;
+  };
 
 const TOPIC = 't';
 const PRODUCER_ID = 2000;
@@ -40,7 +45,7 @@ interface Request {
   }[];
 }
 /** How a node answers a request: 'ok', or fail after writing or without. */
-type Outcome = 'ok' | 'lost-before-write' | 'lost-after-write';
+type Outcome = 'ok' | 'lost-before-write' | 'lost-after-write' | 'hung';
 
 /**
  * A 3-node cluster with an idempotent broker's log per partition: a batch
@@ -66,12 +71,19 @@ class FakeCluster {
 
   async addMultipleTargetTopics(): Promise<void> {}
   async refreshMetadataIfNecessary(): Promise<void> {}
-  async refreshMetadata(): Promise<void> {}
+  /** Metadata refreshes, and the brokers forgotten before them. */
+  refreshes = 0;
+  readonly removed: { host: string; port: number }[] = [];
+  async refreshMetadata(): Promise<void> {
+    this.refreshes++;
+  }
   async connect(): Promise<void> {}
   isConnected(): boolean {
     return true;
   }
-  removeBroker(): void {}
+  removeBroker(broker: { host: string; port: number }): void {
+    this.removed.push(broker);
+  }
   findTopicPartitionMetadata() {
     return [0, 1, 2].map((partitionId) => ({
       partitionId,
@@ -101,6 +113,13 @@ class FakeCluster {
     this.requests++;
     const outcome = this.script.get(nodeId)?.shift() ?? 'ok';
     await this.hold.get(nodeId);
+    if (outcome === 'hung') {
+      // A frozen node: no answer until the request timeout.
+      this.onFailure(nodeId);
+      throw new KafkaJSRequestTimeoutError('Request Produce timed out', {
+        broker: `node${nodeId}:9092`,
+      });
+    }
     if (outcome !== 'lost-before-write') {
       for (const { partitions } of request.topicData) {
         for (const { partition, firstSequence, messages } of partitions) {
@@ -172,7 +191,11 @@ function eosManager() {
   };
 }
 
-const silent = { debug: () => undefined, error: () => undefined };
+const silent = {
+  debug: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 async function sendAll(create: SendMessages, cluster: FakeCluster) {
   const send = create({
@@ -295,6 +318,21 @@ describe("kafkajs' produce retries, answered per partition", () => {
     ]);
     expect(cluster.log).toEqual(everyRecordOnce);
     expect(cluster.requests).toBe(4); // 3, then partition 0 once more
+  });
+
+  it('forgets a leader whose request timed out and refreshes the metadata elsewhere (kafkajs retried it on the old metadata)', async () => {
+    const theirs = new FakeCluster();
+    leaderOfZeroDies(theirs, 'hung');
+    await sendAll(kafkajsSendMessages, theirs);
+    expect(theirs.removed).toEqual([]); // the frozen leader stays a candidate
+    expect(theirs.refreshes).toBe(0); // for the metadata refresh too
+
+    const ours = new FakeCluster();
+    leaderOfZeroDies(ours, 'hung');
+    expect(await sendAll(createSettledSendMessages, ours)).toEqual([0, 1, 2]);
+    expect(ours.removed).toEqual([{ host: 'node1', port: 9092 }]);
+    expect(ours.refreshes).toBe(1);
+    expect(ours.log).toEqual(everyRecordOnce);
   });
 
   it('is what clients of the returned Kafka class send with; the imported class stays kafkajs’ own', () => {

@@ -69,6 +69,7 @@ type Retrier = <T>(
 interface LoggerLike {
   debug(message: string, extra?: object): void;
   error(message: string, extra?: object): void;
+  warn(message: string, extra?: object): void;
 }
 interface SendMessagesDeps {
   logger: LoggerLike;
@@ -82,6 +83,8 @@ type KafkaError = Error & {
   retriable?: boolean;
   host?: string;
   port?: number;
+  /** `host:port` of a request that timed out (KafkaJSRequestTimeoutError). */
+  broker?: string;
 };
 
 const SEND_MESSAGES = 'kafkajs/src/producer/sendMessages.js';
@@ -291,6 +294,18 @@ export function createSettledSendMessages({
             if (e.name === 'KafkaJSConnectionClosedError' && e.host) {
               cluster.removeBroker({ host: e.host, port: e.port as number });
             }
+            // A leader that hangs keeps its socket open, so kafkajs counts it
+            // as connected and may send the metadata refresh to it as well:
+            // forgotten, the refresh asks another broker, and the leader is
+            // connected again only if the cluster still names it.
+            const hung = e.name === 'KafkaJSRequestTimeoutError' && e.broker;
+            if (hung) {
+              const at = hung.lastIndexOf(':');
+              cluster.removeBroker({
+                host: hung.slice(0, at),
+                port: Number(hung.slice(at + 1)),
+              });
+            }
           }
           throw errors.find((e) => e.retriable === false) ?? errors[0];
         }
@@ -313,9 +328,14 @@ export function createSettledSendMessages({
           e.name === 'KafkaJSMetadataNotLoaded' ||
           e.name === 'KafkaJSConnectionError' ||
           e.name === 'KafkaJSConnectionClosedError' ||
+          // A leader that hangs (its socket open, never answering) may have
+          // been replaced meanwhile: kafkajs retried on the old metadata, to
+          // the same frozen broker, until the metadata aged out (5 min).
+          e.name === 'KafkaJSRequestTimeoutError' ||
           (e.name === 'KafkaJSProtocolError' && e.retriable)
         ) {
-          logger.error(`Failed to send messages: ${e.message}`, {
+          // Retried (without limit): a warning, not an error a person must act on.
+          logger.warn(`Failed to send messages: ${e.message}`, {
             retryCount,
             retryTime,
           });

@@ -162,7 +162,7 @@ export class KafkajsProducer
       },
     });
     const session: ProducerSession = {
-      connection: new LazyConnection(producer),
+      connection: new LazyConnection(() => producer),
       connected: false,
       pending: new Set(),
     };

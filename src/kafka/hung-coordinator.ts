@@ -1,0 +1,70 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface HungCoordinatorHooks {
+  /** Stops fetching: nothing more is handled while commits cannot be made. */
+  pause: () => void;
+  resume: () => void;
+  /** Commits what was handled, or again what was committed (bounded); true when it went through. */
+  commit: () => Promise<boolean>;
+  /** True when the group's coordinator answers now (a bounded request on another connection). */
+  answers: () => Promise<boolean>;
+  /** Leaves (bounded) and joins again, at whichever broker coordinates the group now. */
+  rejoin: () => Promise<void>;
+  /** Whether to keep trying (false once shutdown began). */
+  active: () => boolean;
+}
+
+/**
+ * What a member does when a commit gets no answer within its timeout. A
+ * broker that hangs (its sockets open, never answering) is not one that
+ * dies: the client keeps committing to it and never looks for another
+ * coordinator while its retries last, the handlers keep going, and all they
+ * handled then is handled again after the freeze. Two cases:
+ * - the coordinator hangs: it stops answering anything. Once the group
+ *   answers again (the cluster moved it, ~10 s, or it came back) and a
+ *   commit still times out, the member joins again: the client still holds
+ *   the old coordinator.
+ * - a follower hangs: the coordinator answers, but holds commits until the
+ *   cluster drops the follower from the in-sync replicas of the offsets
+ *   topic; commits are retried until one goes through.
+ * Either way fetching pauses at the first timeout, so what is handled again
+ * is at most what was handled during one commit timeout.
+ */
+export class HungCoordinator {
+  private recovering: Promise<void> | undefined;
+
+  constructor(
+    private readonly hooks: HungCoordinatorHooks,
+    private readonly pollMs = 500,
+  ) {}
+
+  get active(): boolean {
+    return this.recovering !== undefined;
+  }
+
+  /** Called on a commit that timed out; one recovery at a time. */
+  recover(): Promise<void> {
+    this.recovering ??= this.run().finally(() => (this.recovering = undefined));
+    return this.recovering;
+  }
+
+  private async run(): Promise<void> {
+    const { hooks } = this;
+    hooks.pause();
+    let silent = false;
+    while (hooks.active()) {
+      if (!(await hooks.answers())) {
+        silent = true;
+      } else if (await hooks.commit()) {
+        hooks.resume();
+        return;
+      } else if (silent) {
+        // The group answers elsewhere, the client's coordinator still does not.
+        await hooks.rejoin();
+        return;
+      }
+      // Pacing the probes (each one is itself bounded).
+      await delay(this.pollMs);
+    }
+  }
+}

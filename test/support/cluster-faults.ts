@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { LocalBroker, privateBrokerPort } from './kafka-broker.js';
+import { REPO_ROOT } from './repo-root.js';
+
+/**
+ * Faults of one node of the local 3-node cluster (tools/kafka/kafka.sh, node
+ * N on client port BASE+N-1), and the cluster's own view of who leads what,
+ * read without ever waiting on a frozen node.
+ */
+
+/**
+ * The faults' private 3-node cluster (KAFKA_LOCAL_NODES=3), 500 above the
+ * shared test broker: node N on client port `ports[N-1]`.
+ */
+export function faultsCluster() {
+  const base = privateBrokerPort(
+    (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    500,
+  );
+  const ports = [base, base + 1, base + 2];
+  return {
+    ports,
+    brokers: ports.map((p) => `127.0.0.1:${p}`),
+    cluster: new LocalBroker(base, { KAFKA_LOCAL_NODES: '3' }),
+  };
+}
+
+/** The JVM of the node on `port` (.kafka/<port>/broker.pid). */
+export function nodePid(port: number): number {
+  return Number(
+    readFileSync(join(REPO_ROOT, '.kafka', String(port), 'broker.pid'), 'utf8'),
+  );
+}
+
+/** SIGKILL (dies), SIGSTOP (hangs: its sockets stay open) or SIGCONT (resumes). */
+export function signalNode(
+  port: number,
+  signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT',
+): void {
+  process.kill(nodePid(port), signal);
+}
+
+/** Leader node id of each partition, per topic; -1 for a partition without one. */
+export type Leadership = Record<string, number[]>;
+
+/**
+ * Who leads each partition of `topics`, asked of `brokers` only (leave the
+ * frozen node out) with a fresh client and short bounds, so a hanging node
+ * never stalls the test's own view.
+ */
+export async function leadership(
+  brokers: string[],
+  topics: string[],
+): Promise<Leadership> {
+  const admin = new Kafka({
+    clientId: 'fault-view',
+    brokers,
+    connectionTimeout: 1_000,
+    requestTimeout: 1_500,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics });
+    const view: Leadership = {};
+    for (const t of meta.topics) {
+      const leaders: number[] = [];
+      for (const p of t.partitions) leaders[p.partitionId] = p.leader;
+      view[t.name] = leaders;
+    }
+    return view;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** True when no partition of any topic in `view` is led by `node` or leaderless. */
+export function ledElsewhere(view: Leadership, node: number): boolean {
+  return Object.values(view).every((leaders) =>
+    leaders.every((leader) => leader >= 0 && leader !== node),
+  );
+}
+
+/**
+ * The __consumer_offsets partition holding `groupId` (its coordinator is that
+ * partition's leader): Kafka's Utils.abs(groupId.hashCode()) % partitions.
+ */
+export function offsetsPartitionOf(
+  groupId: string,
+  partitions: number,
+): number {
+  let hash = 0;
+  for (let i = 0; i < groupId.length; i++)
+    hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
+  return (hash & 0x7fffffff) % partitions;
+}
