@@ -24,7 +24,7 @@ import {
 import { NotFoundFilter } from './http/not-found.filter.js';
 import { quoted } from './http/quote.js';
 import { setupOpenApi } from './http/openapi.js';
-import { GroupConsumerRegistry } from './kafka/group-consumer.registry.js';
+import { GroupConsumerRegistry } from './kafka/consumer/group-consumer.registry.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 /** LOG_LEVEL names the least severe level still printed. */

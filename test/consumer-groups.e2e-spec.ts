@@ -13,9 +13,9 @@ import {
   REALTIME_TRANSPORT,
 } from '../src/consumers/realtime/realtime.constants.js';
 import { RealtimeModule } from '../src/consumers/realtime/realtime.module.js';
-import { GroupMessageContext } from '../src/kafka/group-message.context.js';
+import { GroupMessageContext } from '../src/kafka/consumer/group-message.context.js';
 import { GROUP_MESSAGE_PATTERN } from '../src/kafka/kafka.constants.js';
-import { RethrowRpcErrorsFilter } from '../src/kafka/rethrow-rpc-errors.filter.js';
+import { RethrowRpcErrorsFilter } from '../src/kafka/consumer/rethrow-rpc-errors.filter.js';
 import {
   type DemoMessage,
   encodeDemoMessage,

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { parseAllDocuments } from 'yaml';
 import { loadConfiguration } from '../src/config/configuration.js';
-import { GroupConsumerRegistry } from '../src/kafka/group-consumer.registry.js';
+import { GroupConsumerRegistry } from '../src/kafka/consumer/group-consumer.registry.js';
 import type { KafkaAdmin } from '../src/kafka/client/kafka-admin.port.js';
 import { HealthController } from '../src/health/health.controller.js';
 import { ConsumerLagCollector } from '../src/metrics/consumer-lag.collector.js';

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { inject } from 'vitest';
 import { AnalyticsService } from '../src/consumers/analytics/analytics.service.js';
 import { RealtimeService } from '../src/consumers/realtime/realtime.service.js';
-import type { GroupMessageMeta } from '../src/kafka/group-message.context.js';
+import type { GroupMessageMeta } from '../src/kafka/consumer/group-message.context.js';
 import { memberSource } from '../src/http/json-source.js';
 import type { DemoMessage } from '../src/messages/demo-message.js';
 import { TestAdmin } from './support/test-admin.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaJSNonRetriableError } from 'kafkajs';
 import { inject } from 'vitest';
-import { DeadLetterPublisher } from '../src/kafka/dead-letter.publisher.js';
+import { DeadLetterPublisher } from '../src/kafka/consumer/dead-letter.publisher.js';
 import { LocalBroker, privateBrokerPort } from './support/kafka-broker.js';
 import { openHandles } from './support/open-handles.js';
 import { TestAdmin } from './support/test-admin.js';

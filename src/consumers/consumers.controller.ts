@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { KeyProtected } from '../common/api-key.guard.js';
 import { appConfig } from '../config/config.namespaces.js';
-import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
+import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
 import { ConsumersViewDto } from './dto/consumers-view.dto.js';
 
 export type ConsumersView = ConsumersViewDto;

@@ -7,15 +7,15 @@ import {
 } from '../config/config.namespaces.js';
 import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
 import type { ConsumerSettings } from '../config/configuration.js';
-import { DeadLetterPublisher } from '../kafka/dead-letter.publisher.js';
-import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
-import { GroupConsumerServer } from '../kafka/group-consumer.server.js';
+import { DeadLetterPublisher } from '../kafka/consumer/dead-letter.publisher.js';
+import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
+import { GroupConsumerServer } from '../kafka/consumer/group-consumer.server.js';
 import type { GroupConsumerFactory } from '../kafka/client/group-consumer.port.js';
 import {
   GROUP_CONSUMER_FACTORY,
   MONITOR_ADMIN,
 } from '../kafka/kafka.constants.js';
-import { TopicService } from '../kafka/topic.service.js';
+import { TopicService } from '../kafka/topics/topic.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { decodeDemoMessage } from '../messages/demo-message.js';
 import { ProcessedJournal } from './processed-journal.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appendFileSync } from 'node:fs';
 import { consumersConfig } from '../config/config.namespaces.js';
-import type { GroupMessageMeta } from '../kafka/group-message.context.js';
+import type { GroupMessageMeta } from '../kafka/consumer/group-message.context.js';
 
 /**
  * Optional audit trail (CONSUMER_JOURNAL_FILE): one JSON line per record a group

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { healthConfig } from '../config/config.namespaces.js';
-import type { GroupConsumerServer } from '../kafka/group-consumer.server.js';
-import type { GroupConsumerState } from '../kafka/group-consumer.state.js';
+import type { GroupConsumerServer } from '../kafka/consumer/group-consumer.server.js';
+import type { GroupConsumerState } from '../kafka/consumer/group-consumer.state.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 
 /**

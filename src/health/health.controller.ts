@@ -19,7 +19,7 @@ import {
 } from '@nestjs/swagger';
 import { KeyProtected } from '../common/api-key.guard.js';
 import { appConfig } from '../config/config.namespaces.js';
-import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
+import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
 import { BrokerHealthIndicator } from './broker.health.js';
 import { ConsumerGroupHealthIndicator } from './consumer-group.health.js';
 import { ProducerHealthIndicator } from './producer.health.js';

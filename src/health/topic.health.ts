@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { healthConfig } from '../config/config.namespaces.js';
-import { TopicService } from '../kafka/topic.service.js';
+import { TopicService } from '../kafka/topics/topic.service.js';
 import { failing } from './broker.health.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/swagger';
 import { producerConfig } from '../config/config.namespaces.js';
 import type { ProducerSettings } from '../config/configuration.js';
-import { TopicService } from '../kafka/topic.service.js';
+import { TopicService } from '../kafka/topics/topic.service.js';
 
 /** OpenAPI UI at /docs, the document at /docs-json. */
 export function setupOpenApi(app: INestApplication): OpenAPIObject {

@@ -3,8 +3,8 @@ import type { ConfigType } from '@nestjs/config';
 import { kafkaConfig } from '../config/config.namespaces.js';
 import { KafkaAdmin } from './client/kafka-admin.port.js';
 import { KafkaProducer } from './client/kafka-producer.port.js';
-import { DeadLetterPublisher } from './dead-letter.publisher.js';
-import { GroupConsumerRegistry } from './group-consumer.registry.js';
+import { DeadLetterPublisher } from './consumer/dead-letter.publisher.js';
+import { GroupConsumerRegistry } from './consumer/group-consumer.registry.js';
 import { kafkajsProviders } from './kafkajs/kafkajs.providers.js';
 import { ConnectionFailures } from './kafkajs/kafkajs-logger.js';
 import {
@@ -17,7 +17,7 @@ import {
   errorMessage,
   kafkaErrorCause,
 } from './kafka.errors.js';
-import { TopicService } from './topic.service.js';
+import { TopicService } from './topics/topic.service.js';
 
 const BOOT_ATTEMPTS = 3;
 

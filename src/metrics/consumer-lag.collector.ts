@@ -6,8 +6,8 @@ import {
   kafkaConfig,
   metricsConfig,
 } from '../config/config.namespaces.js';
-import { GroupConsumerRegistry } from '../kafka/group-consumer.registry.js';
-import type { GroupConsumerState } from '../kafka/group-consumer.state.js';
+import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
+import type { GroupConsumerState } from '../kafka/consumer/group-consumer.state.js';
 import {
   KafkaAdmin,
   type PartitionOffsets,

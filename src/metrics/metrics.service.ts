@@ -6,7 +6,7 @@ import {
   Histogram,
   Registry,
 } from 'prom-client';
-import type { GroupConsumerObserver } from '../kafka/group-consumer.observer.js';
+import type { GroupConsumerObserver } from '../kafka/consumer/group-consumer.observer.js';
 import type { KafkaErrorCause } from '../kafka/kafka.errors.js';
 import { PerRecordHistogram } from './per-record-histogram.js';
 

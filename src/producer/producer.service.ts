@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { producerConfig } from '../config/config.namespaces.js';
 import { errorMessage, kafkaErrorCause } from '../kafka/kafka.errors.js';
 import { KafkaProducer } from '../kafka/client/kafka-producer.port.js';
-import { TopicService } from '../kafka/topic.service.js';
+import { TopicService } from '../kafka/topics/topic.service.js';
 import { demoMessageEncoder } from '../messages/demo-message.js';
 import { listed } from '../http/quote.js';
 import { MetricsService } from '../metrics/metrics.service.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RealtimeService } from '../../src/consumers/realtime/realtime.service.js';
-import type { GroupMessageMeta } from '../../src/kafka/group-message.context.js';
+import type { GroupMessageMeta } from '../../src/kafka/consumer/group-message.context.js';
 import type { DemoMessage } from '../../src/messages/demo-message.js';
 
 /** The payload that makes FailingRealtimeService refuse a record. */

@@ -3,9 +3,9 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { KeyProtected } from '../../common/api-key.guard.js';
 import { GROUP_BATCH_PATTERN } from '../../kafka/kafka.constants.js';
-import type { GroupRecords } from '../../kafka/group-message.context.js';
-import type { GroupConsumerServer } from '../../kafka/group-consumer.server.js';
-import { RethrowRpcErrorsFilter } from '../../kafka/rethrow-rpc-errors.filter.js';
+import type { GroupRecords } from '../../kafka/consumer/group-message.context.js';
+import type { GroupConsumerServer } from '../../kafka/consumer/group-consumer.server.js';
+import { RethrowRpcErrorsFilter } from '../../kafka/consumer/rethrow-rpc-errors.filter.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
 import {
   ANALYTICS_SERVER,

@@ -1,4 +1,4 @@
-import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
+import type { GroupMessageMeta } from '../../kafka/consumer/group-message.context.js';
 import { AnalyticsService, percentile } from './analytics.service.js';
 import { RecentIds } from '../recent-ids.js';
 

@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { consumersConfig } from '../../config/config.namespaces.js';
 import { DEDUP_WINDOW_IDS, RecentIds } from '../recent-ids.js';
 import { TopKeys } from './top-keys.js';
-import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
+import type { GroupMessageMeta } from '../../kafka/consumer/group-message.context.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
 
 const LATENCY_WINDOW = 1_000;

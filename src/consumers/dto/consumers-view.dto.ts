@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type {
   GroupConsumerSnapshot,
   GroupConsumerStatus,
-} from '../../kafka/group-consumer.state.js';
+} from '../../kafka/consumer/group-consumer.state.js';
 
 const STATUSES: GroupConsumerStatus[] = [
   'starting',
@@ -24,7 +24,7 @@ class CrashDto {
   @ApiProperty() at!: string;
 }
 
-/** OpenAPI shape of GroupConsumerSnapshot (src/kafka/group-consumer.state.ts). */
+/** OpenAPI shape of GroupConsumerSnapshot (src/kafka/consumer/group-consumer.state.ts). */
 export class GroupConsumerDto implements GroupConsumerSnapshot {
   @ApiProperty({ example: 'realtime' }) name!: string;
   @ApiProperty({

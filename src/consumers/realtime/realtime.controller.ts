@@ -9,8 +9,8 @@ import {
 import { map, type Observable } from 'rxjs';
 import { KeyProtected } from '../../common/api-key.guard.js';
 import { GROUP_BATCH_PATTERN } from '../../kafka/kafka.constants.js';
-import type { GroupRecords } from '../../kafka/group-message.context.js';
-import { RethrowRpcErrorsFilter } from '../../kafka/rethrow-rpc-errors.filter.js';
+import type { GroupRecords } from '../../kafka/consumer/group-message.context.js';
+import { RethrowRpcErrorsFilter } from '../../kafka/consumer/rethrow-rpc-errors.filter.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
 import { REALTIME_TRANSPORT } from './realtime.constants.js';
 import { RealtimeService } from './realtime.service.js';

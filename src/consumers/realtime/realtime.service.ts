@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
-import type { GroupMessageMeta } from '../../kafka/group-message.context.js';
+import type { GroupMessageMeta } from '../../kafka/consumer/group-message.context.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
 import { DEDUP_WINDOW_IDS, RecentIds } from '../recent-ids.js';
 

@@ -1,5 +1,5 @@
-import type { ConsumedRecord } from './client/group-consumer.port.js';
-import { errorMessage, MalformedMessageError } from './kafka.errors.js';
+import type { ConsumedRecord } from '../client/group-consumer.port.js';
+import { errorMessage, MalformedMessageError } from '../kafka.errors.js';
 import type { GroupMessageMeta } from './group-message.context.js';
 
 /** What became of one record; only 'abandoned' is neither handled nor to be committed. */

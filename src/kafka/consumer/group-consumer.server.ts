@@ -5,23 +5,23 @@ import {
   Server,
 } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { ConsumerSettings } from '../config/configuration.js';
+import type { ConsumerSettings } from '../../config/configuration.js';
 import type {
   GroupConsumerFactory,
   GroupConsumerPort,
-} from './client/group-consumer.port.js';
+} from '../client/group-consumer.port.js';
 import { DeadLetterPublisher } from './dead-letter.publisher.js';
 import {
   GROUP_BATCH_PATTERN,
   GROUP_MESSAGE_PATTERN,
-} from './kafka.constants.js';
+} from '../kafka.constants.js';
 import {
   errorMessage,
   isTimeout,
   kafkaErrorCause,
   withTimeout,
-} from './kafka.errors.js';
-import { untilTopicKnown } from './topic-propagation.js';
+} from '../kafka.errors.js';
+import { untilTopicKnown } from '../topics/topic-propagation.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
 import { GroupConsumerState } from './group-consumer.state.js';
 import { HungCoordinator } from './hung-coordinator.js';

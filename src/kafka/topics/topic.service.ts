@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { kafkaConfig } from '../config/config.namespaces.js';
+import { kafkaConfig } from '../../config/config.namespaces.js';
 import {
   KafkaAdmin,
   type TopicReplication,
-} from './client/kafka-admin.port.js';
-import { ConfigurationMismatchError, errorMessage } from './kafka.errors.js';
+} from '../client/kafka-admin.port.js';
+import { ConfigurationMismatchError, errorMessage } from '../kafka.errors.js';
 import { untilTopicKnown } from './topic-propagation.js';
 
 /**

@@ -1,4 +1,4 @@
-import { isTopicNotYetKnown } from './kafka.errors.js';
+import { isTopicNotYetKnown } from '../kafka.errors.js';
 
 /** Attempts and the first delay, doubling: 0.2 + 0.4 + … + 3.2 s ≈ 6 s in all. */
 const ATTEMPTS = 6;

@@ -1,4 +1,4 @@
-import type { ConsumedRecord } from './client/group-consumer.port.js';
+import type { ConsumedRecord } from '../client/group-consumer.port.js';
 import type { GroupMessageMeta } from './group-message.context.js';
 import { RecordSlice, type RecordSliceHooks } from './record-slice.js';
 

@@ -1,4 +1,4 @@
-import type { ConsumedRecord } from './client/group-consumer.port.js';
+import type { ConsumedRecord } from '../client/group-consumer.port.js';
 import type {
   GroupMessageMeta,
   GroupRecord,

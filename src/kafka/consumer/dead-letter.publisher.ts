@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ConsumedRecord } from './client/group-consumer.port.js';
-import { DLQ_HEADERS, deadLetterTopicName } from './kafka.constants.js';
-import { errorMessage } from './kafka.errors.js';
-import { KafkaProducer } from './client/kafka-producer.port.js';
+import type { ConsumedRecord } from '../client/group-consumer.port.js';
+import { DLQ_HEADERS, deadLetterTopicName } from '../kafka.constants.js';
+import { errorMessage } from '../kafka.errors.js';
+import { KafkaProducer } from '../client/kafka-producer.port.js';
 import type { GroupMessageMeta } from './group-message.context.js';
-import { TopicService } from './topic.service.js';
+import { TopicService } from '../topics/topic.service.js';
 
 /**
  * Writes a record that could not be handled to `<topic>.<group>.dlq`, with its

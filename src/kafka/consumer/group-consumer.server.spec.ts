@@ -4,7 +4,7 @@ import type {
   GroupConsumerRun,
   GroupMembershipEvents,
   RecordBatch,
-} from './client/group-consumer.port.js';
+} from '../client/group-consumer.port.js';
 import type { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { GroupConsumerServer } from './group-consumer.server.js';
 import { plainMeta } from './record-pipeline.js';
@@ -15,7 +15,7 @@ import type {
 import {
   GROUP_BATCH_PATTERN,
   GROUP_MESSAGE_PATTERN,
-} from './kafka.constants.js';
+} from '../kafka.constants.js';
 
 /** The client port in memory: records what the server commits, pauses and leaves. */
 class FakeConsumer implements GroupConsumerPort {

@@ -1,6 +1,6 @@
-import type { ConsumedRecord } from './client/group-consumer.port.js';
+import type { ConsumedRecord } from '../client/group-consumer.port.js';
 import type { GroupMessageMeta } from './group-message.context.js';
-import { MalformedMessageError } from './kafka.errors.js';
+import { MalformedMessageError } from '../kafka.errors.js';
 import {
   plainMeta,
   RecordPipeline,

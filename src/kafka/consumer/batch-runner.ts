@@ -1,14 +1,14 @@
 import type {
   ConsumedRecord,
   RecordBatch,
-} from './client/group-consumer.port.js';
+} from '../client/group-consumer.port.js';
 import type { GroupConsumerState } from './group-consumer.state.js';
 import {
   GroupBatchContext,
   type GroupMessageMeta,
   type GroupRecords,
 } from './group-message.context.js';
-import { errorMessage } from './kafka.errors.js';
+import { errorMessage } from '../kafka.errors.js';
 import {
   metaOf,
   type RecordOutcome,
