@@ -15,16 +15,13 @@ import {
   GROUP_BATCH_PATTERN,
   GROUP_MESSAGE_PATTERN,
 } from '../kafka.constants.js';
-import {
-  errorMessage,
-  isTimeout,
-  kafkaErrorCause,
-  withTimeout,
-} from '../kafka.errors.js';
+import { errorMessage, isTimeout, withTimeout } from '../kafka.errors.js';
 import { untilTopicKnown } from '../topics/topic-propagation.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
 import { GroupConsumerState } from './group-consumer.state.js';
+import { accessRefusal } from './access-refusal.js';
 import { HungCoordinator } from './hung-coordinator.js';
+import { RestartBackoff } from './restart-backoff.js';
 import { OffsetCommitter } from './offset-committer.js';
 import {
   GroupBatchContext,
@@ -91,8 +88,7 @@ export class GroupConsumerServer
   private consumer: GroupConsumerPort | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private restartDelayMs = FIRST_RESTART_DELAY_MS;
+  private readonly restarts = new RestartBackoff();
   private readonly pipeline: RecordPipeline;
   private bound: Handlers | undefined;
   private runner: BatchRunner | undefined;
@@ -237,7 +233,7 @@ export class GroupConsumerServer
    * kafkajs silently skips commitOffsets once its runner is stopping.
    */
   close(): Promise<void> {
-    clearTimeout(this.restartTimer);
+    this.restarts.cancel();
     this.closing ??= this.drainAndLeave();
     return this.closing;
   }
@@ -286,7 +282,7 @@ export class GroupConsumerServer
       },
       {
         joined: (memberId, isLeader, partitions) => {
-          this.restartDelayMs = FIRST_RESTART_DELAY_MS;
+          this.restarts.reset();
           this.state.joined(memberId, isLeader, partitions);
           this.committer.retainOnly(this.state.assignedPartitions);
           this.logger.log(
@@ -336,16 +332,9 @@ export class GroupConsumerServer
     else this.logger.error(message);
   }
 
-  /** Restarts the consumer after a delay that doubles up to a minute; returns the delay. */
+  /** Restarts the consumer after a growing delay (RestartBackoff); returns the delay. */
   private scheduleRestart(): number {
-    const delayMs = this.restartDelayMs;
-    this.restartDelayMs = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
-    clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      void this.restart();
-    }, delayMs);
-    return delayMs;
+    return this.restarts.schedule(() => this.restart());
   }
 
   private async restart(): Promise<void> {
@@ -499,26 +488,6 @@ export class GroupConsumerServer
 interface Handlers {
   batch: MessageHandler | null;
   record: MessageHandler | null;
-}
-
-const FIRST_RESTART_DELAY_MS = 5_000;
-const MAX_RESTART_DELAY_MS = 60_000;
-
-/** What the broker refused this consumer, and how to grant it; undefined for other failures. */
-function accessRefusal(
-  error: unknown,
-  { groupId, topic }: Pick<GroupConsumerOptions, 'groupId' | 'topic'>,
-): string | undefined {
-  const type = (error as { type?: unknown } | null)?.type;
-  if (type === 'GROUP_AUTHORIZATION_FAILED') {
-    return `not authorized to Read group ${groupId}: grant it with kafka-acls.sh --add --allow-principal User:<service user> --operation Read --group ${groupId}`;
-  }
-  if (type === 'TOPIC_AUTHORIZATION_FAILED') {
-    return `not authorized to Read topic ${topic}: grant it with kafka-acls.sh --add --allow-principal User:<service user> --operation Read --operation Describe --topic ${topic}`;
-  }
-  return kafkaErrorCause(error) === 'not_authenticated'
-    ? `Kafka refused this service's credentials while consuming group ${groupId}`
-    : undefined;
 }
 
 function sleep(ms: number): Promise<void> {
