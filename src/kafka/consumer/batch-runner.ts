@@ -2,10 +2,10 @@ import type {
   ConsumedRecord,
   RecordBatch,
 } from '../client/group-consumer.port.js';
+import type { ConsumerEvents } from './consumer.events.js';
 import type { GroupConsumerState } from './group-consumer.state.js';
 import {
   GroupBatchContext,
-  type GroupMessageMeta,
   type GroupRecords,
 } from './group-message.context.js';
 import { errorMessage } from '../kafka.errors.js';
@@ -31,11 +31,12 @@ export interface BatchRunnerOptions {
     records: GroupRecords,
     context: GroupBatchContext,
   ) => Promise<void>;
-  /** After a record was handled, before its commit (the journal); a throw stops the batch. */
-  finish(meta: GroupMessageMeta, payload: unknown): void;
-  /** Queues a finished record's offset for commit. */
-  commitAfter(partition: number, offset: string): void;
-  warn(message: string): void;
+  /**
+   * Where what became of each record is told: `handled` (before its commit;
+   * a listener that throws stops the batch), `processed` or `deadLettered`,
+   * then `finished` (its offset may be committed), and `warning`.
+   */
+  events: ConsumerEvents;
 }
 
 /**
@@ -96,7 +97,7 @@ export class BatchRunner {
       );
       if (!this.counted(outcome, started)) return;
       progress.done = record.offset;
-      this.options.commitAfter(partition, record.offset);
+      this.options.events.emit('finished', partition, record.offset);
       // A long batch keeps the membership alive (the client throttles it).
       if (Date.now() - sinceHeartbeat >= this.options.heartbeatIntervalMs) {
         sinceHeartbeat = Date.now();
@@ -144,7 +145,7 @@ export class BatchRunner {
       }
       if (slice.lastHandled >= 0) {
         progress.done = records[slice.lastHandled].offset;
-        this.options.commitAfter(partition, progress.done);
+        this.options.events.emit('finished', partition, progress.done);
       }
       position = slice.position;
       if (
@@ -154,7 +155,8 @@ export class BatchRunner {
       ) {
         // It threw holding no record, after its last one: the records it
         // moved past are handled (the contract), and there is none to blame.
-        this.options.warn(
+        this.options.events.emit(
+          'warning',
           `the batch handler threw after its last record of ${topic}[${partition}] (those it moved past count as handled): ${errorMessage(failure)}`,
         );
         return;
@@ -175,7 +177,7 @@ export class BatchRunner {
         );
         if (!this.counted(outcome, started)) return;
         progress.done = record.offset;
-        this.options.commitAfter(partition, record.offset);
+        this.options.events.emit('finished', partition, record.offset);
         position = index + 1;
       }
       if (slice.stop === 'stopped') return;
@@ -191,14 +193,14 @@ export class BatchRunner {
 
   /** What a slice does with each record it hands over and each one handled. */
   private sliceHooks(batch: RecordBatch): RecordSliceHooks {
-    const { groupId, decode, state } = this.options;
+    const { groupId, decode, state, events } = this.options;
     const { topic, partition } = batch;
     return {
       decode,
       meta: (record) => metaOf(groupId, topic, partition, record),
       handled: (meta, payload, seconds) => {
-        this.options.finish(meta, payload);
-        state.recordProcessed(seconds);
+        events.emit('handled', meta, payload);
+        events.emit('processed', seconds);
       },
       stopped: () => state.draining || !batch.isActive(),
     };
@@ -210,11 +212,10 @@ export class BatchRunner {
     if (outcome.kind === 'abandoned') {
       return false;
     }
-    if (outcome.kind === 'handled') {
-      this.options.state.recordProcessed(seconds);
-    } else {
-      this.options.state.recordDeadLettered(seconds);
-    }
+    this.options.events.emit(
+      outcome.kind === 'handled' ? 'processed' : 'deadLettered',
+      seconds,
+    );
     return true;
   }
 }

@@ -22,7 +22,8 @@ import { GroupConsumerState } from './group-consumer.state.js';
 import { accessRefusal } from './access-refusal.js';
 import { HungCoordinator } from './hung-coordinator.js';
 import { RestartBackoff } from './restart-backoff.js';
-import { OffsetCommitter } from './offset-committer.js';
+import { ConsumerEvents } from './consumer.events.js';
+import { OffsetCommitter, type PartitionOffset } from './offset-committer.js';
 import {
   GroupBatchContext,
   GroupMessageContext,
@@ -92,6 +93,8 @@ export class GroupConsumerServer
   private readonly pipeline: RecordPipeline;
   private bound: Handlers | undefined;
   private runner: BatchRunner | undefined;
+  /** What becomes of each record and commit: the loop, pipeline and committer tell; the state, committer, journal and log listen. */
+  private readonly events = new ConsumerEvents();
   private readonly committer = new OffsetCommitter({
     commit: async (offsets) => {
       const consumer = this.consumer;
@@ -102,18 +105,8 @@ export class GroupConsumerServer
         'commit',
       );
     },
-    committed: (offsets, seconds) => this.state.committed(offsets, seconds),
-    failed: (offsets, error, seconds) => {
-      this.state.commitFailed(seconds);
-      if (this.hungCoordinator.active) return; // said once, when it began
-      if (isTimeout(error)) {
-        this.coordinatorSilent('commit');
-        return;
-      }
-      this.logger.warn(
-        `commit ${JSON.stringify(offsets)} failed (the records are read again if the partition moved): ${errorMessage(error)}`,
-      );
-    },
+    events: this.events,
+    owns: (partition) => this.state.assignedPartitions.includes(partition),
   });
   private readonly hungCoordinator = new HungCoordinator({
     pause: () => this.consumer?.pause(this.options.topic),
@@ -192,15 +185,31 @@ export class GroupConsumerServer
           error,
           attempts,
         ),
-      onHandled: (meta, payload) => this.finishRecord(meta, payload),
-      onRetry: (meta, error) => {
-        this.state.recordRetry();
-        this.logger.warn(
-          `${meta.topic}[${meta.partition}]@${meta.offset} failed (attempt ${meta.attempt}/${options.maxRetries + 1}): ${errorMessage(error)}`,
-        );
-      },
+      events: this.events,
       draining: () => this.state.draining,
     });
+    this.state.follow(this.events);
+    this.events
+      // The journal, after handling and before the commit.
+      .on('handled', (meta, payload) => this.finishRecord(meta, payload))
+      .on('retried', (meta, error) =>
+        this.logger.warn(
+          `${meta.topic}[${meta.partition}]@${meta.offset} failed (attempt ${meta.attempt}/${options.maxRetries + 1}): ${errorMessage(error)}`,
+        ),
+      )
+      .on('commitFailed', (offsets, error) => this.commitFailed(offsets, error))
+      .on('warning', (message) => this.logger.warn(message));
+  }
+
+  private commitFailed(offsets: PartitionOffset[], error: unknown): void {
+    if (this.hungCoordinator.active) return; // said once, when it began
+    if (isTimeout(error)) {
+      this.coordinatorSilent('commit');
+      return;
+    }
+    this.logger.warn(
+      `commit ${JSON.stringify(offsets)} failed (the records are read again if the partition moved): ${errorMessage(error)}`,
+    );
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -405,9 +414,7 @@ export class GroupConsumerServer
       batchHandler: batch
         ? (records, context) => this.invoke(batch, records, context)
         : undefined,
-      finish: (meta, payload) => this.finishRecord(meta, payload),
-      commitAfter: (partition, offset) => this.commitAfter(partition, offset),
-      warn: (message) => this.logger.warn(message),
+      events: this.events,
     });
   }
 
@@ -433,14 +440,6 @@ export class GroupConsumerServer
     const result: unknown = await (handler as MessageHandler)(payload, context);
     if (isObservable(result)) {
       await lastValueFrom(result, { defaultValue: undefined });
-    }
-  }
-
-  private commitAfter(partition: number, offset: string): void {
-    // A record finished after its partition moved to another member (a
-    // rebalance completed meanwhile): its new owner reads it again, so no commit.
-    if (this.state.assignedPartitions.includes(partition)) {
-      this.committer.handled(partition, offset);
     }
   }
 

@@ -1,3 +1,4 @@
+import type { ConsumerEvents } from './consumer.events.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
 
 export type GroupConsumerStatus =
@@ -108,6 +109,18 @@ export class GroupConsumerState {
 
   failing(error: string): void {
     this.failure = { error, since: this.failure?.since ?? new Date() };
+  }
+
+  /** Counts what the group's consumer tells: records processed, retried, dead-lettered, and commits. */
+  follow(events: ConsumerEvents): void {
+    events
+      .on('processed', (seconds) => this.recordProcessed(seconds))
+      .on('deadLettered', (seconds) => this.recordDeadLettered(seconds))
+      .on('retried', () => this.recordRetry())
+      .on('committed', (offsets, seconds) => this.committed(offsets, seconds))
+      .on('commitFailed', (_offsets, _error, seconds) =>
+        this.commitFailed(seconds),
+      );
   }
 
   recordProcessed(seconds: number): void {

@@ -1,3 +1,4 @@
+import { ConsumerEvents } from './consumer.events.js';
 import { OffsetCommitter, type PartitionOffset } from './offset-committer.js';
 
 /** A commit the test completes by hand, to control what is in flight. */
@@ -9,13 +10,16 @@ function controllableCommits() {
   }> = [];
   const committed: PartitionOffset[][] = [];
   const failed: PartitionOffset[][] = [];
+  const events = new ConsumerEvents()
+    .on('committed', (offsets) => committed.push(offsets))
+    .on('commitFailed', (offsets) => failed.push(offsets));
   const committer = new OffsetCommitter({
     commit: (offsets) =>
       new Promise<void>((resolve, reject) =>
         calls.push({ offsets, resolve, reject }),
       ),
-    committed: (offsets) => committed.push(offsets),
-    failed: (offsets) => failed.push(offsets),
+    events,
+    owns: () => true,
   });
   return { committer, calls, committed, failed };
 }

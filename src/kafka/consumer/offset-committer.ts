@@ -1,15 +1,26 @@
+import type { ConsumerEvents } from './consumer.events.js';
+
 export interface PartitionOffset {
   partition: number;
   /** The next offset to read: the handled record's offset + 1. */
   offset: string;
 }
 
-export interface OffsetCommitterHooks {
+export interface OffsetCommitterOptions {
   /** Sends one commit request for all these partitions. */
   commit: (offsets: PartitionOffset[]) => Promise<void>;
-  /** `seconds`: how long the commit request took. */
-  committed: (offsets: PartitionOffset[], seconds: number) => void;
-  failed: (offsets: PartitionOffset[], error: unknown, seconds: number) => void;
+  /**
+   * The committer listens for `finished` records there, and tells
+   * `committed` or `commitFailed` (with how long the request took) of each
+   * commit request.
+   */
+  events: ConsumerEvents;
+  /**
+   * Whether this member owns the partition now: a record finished after its
+   * partition moved to another member (a rebalance completed meanwhile) is
+   * not committed; its new owner reads it again.
+   */
+  owns: (partition: number) => boolean;
 }
 
 /**
@@ -29,7 +40,11 @@ export class OffsetCommitter {
   private readonly pending = new Map<number, string>();
   private running: Promise<void> | null = null;
 
-  constructor(private readonly hooks: OffsetCommitterHooks) {}
+  constructor(private readonly options: OffsetCommitterOptions) {
+    options.events.on('finished', (partition, offset) => {
+      if (options.owns(partition)) this.handled(partition, offset);
+    });
+  }
 
   /** True while handled records wait for a commit (failed ones included). */
   get uncommitted(): boolean {
@@ -73,10 +88,10 @@ export class OffsetCommitter {
       const started = performance.now();
       const seconds = () => (performance.now() - started) / 1_000;
       try {
-        await this.hooks.commit(batch);
-        this.hooks.committed(batch, seconds());
+        await this.options.commit(batch);
+        this.options.events.emit('committed', batch, seconds());
       } catch (error) {
-        this.hooks.failed(batch, error, seconds());
+        this.options.events.emit('commitFailed', batch, error, seconds());
         // Expected during a rebalance. Kept for the next handled() or flush()
         // unless a newer offset came in; retainOnly() drops the partitions
         // this member lost, whose next owner reads those records again.

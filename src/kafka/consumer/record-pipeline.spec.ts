@@ -1,5 +1,6 @@
 import type { ConsumedRecord } from '../client/group-consumer.port.js';
 import type { GroupMessageMeta } from './group-message.context.js';
+import { ConsumerEvents } from './consumer.events.js';
 import { MalformedMessageError } from '../kafka.errors.js';
 import {
   plainMeta,
@@ -31,6 +32,9 @@ function pipeline(
   const retries: number[] = [];
   const sleeps: number[] = [];
   let draining = false;
+  const events = new ConsumerEvents()
+    .on('handled', (meta) => handled.push(plainMeta(meta)))
+    .on('retried', (meta) => retries.push(meta.attempt));
   const options: RecordPipelineOptions = {
     groupId: 'g',
     maxRetries: 2,
@@ -45,8 +49,7 @@ function pipeline(
       deadLetters.push({ meta: plainMeta(meta), error, attempts });
       return Promise.resolve();
     },
-    onHandled: (meta) => handled.push(plainMeta(meta)),
-    onRetry: (meta) => retries.push(meta.attempt),
+    events,
     draining: () => draining,
     sleep: (ms) => {
       sleeps.push(ms);
@@ -60,6 +63,7 @@ function pipeline(
     handled,
     retries,
     sleeps,
+    events,
     drain: () => (draining = true),
   };
 }
@@ -182,10 +186,10 @@ describe('RecordPipeline', () => {
       pipeline: p,
       deadLetters,
       retries,
-    } = pipeline(() => undefined, {
-      onHandled: () => {
-        throw new Error('disk full');
-      },
+      events,
+    } = pipeline(() => undefined);
+    events.on('handled', () => {
+      throw new Error('disk full');
     });
 
     await expect(p.process('t', 2, record('8'), heartbeat)).rejects.toThrow(

@@ -1,5 +1,6 @@
 import type { ConsumedRecord } from '../client/group-consumer.port.js';
 import { errorMessage, MalformedMessageError } from '../kafka.errors.js';
+import type { ConsumerEvents } from './consumer.events.js';
 import type { GroupMessageMeta } from './group-message.context.js';
 
 /** What became of one record; only 'abandoned' is neither handled nor to be committed. */
@@ -26,10 +27,12 @@ export interface RecordPipelineOptions {
     error: Error,
     attempts: number,
   ): Promise<void>;
-  /** After a successful handling, before the commit (the journal); a throw means no commit. */
-  onHandled?(meta: GroupMessageMeta, payload: unknown): void;
-  /** Before each retry (counted and logged by the caller). */
-  onRetry?(meta: GroupMessageMeta, error: unknown): void;
+  /**
+   * Told `handled` after a successful handling, before the commit (a
+   * listener that throws, the journal, means no commit), and `retried`
+   * before each retry.
+   */
+  events: ConsumerEvents;
   /** True once shutdown began: no new retries. */
   draining(): boolean;
   /** Called between retries so the membership survives long backoffs. */
@@ -38,9 +41,9 @@ export interface RecordPipelineOptions {
 
 /**
  * decode → handler → bounded retries → dead letter, for one record at a
- * time, with no client types: the caller (the Nest transport) feeds it
- * records and commits what it says is done. A handler that returns a plain
- * value costs no promise or observable per record.
+ * time, with no client types: the batch loop feeds it records and tells the
+ * outcome on. A handler that returns a plain value costs no promise or
+ * observable per record.
  */
 export class RecordPipeline {
   constructor(private readonly options: RecordPipelineOptions) {}
@@ -90,7 +93,7 @@ export class RecordPipeline {
       if (handled) {
         // Not the record's fault if this throws (a journal that cannot be
         // written): no retry, no dead letter, no commit; it propagates.
-        this.options.onHandled?.(meta, payload);
+        this.options.events.emit('handled', meta, payload);
         return HANDLED;
       }
       if (
@@ -102,7 +105,7 @@ export class RecordPipeline {
       if (this.options.draining()) {
         return ABANDONED;
       }
-      this.options.onRetry?.(meta, failure);
+      this.options.events.emit('retried', meta, failure);
       await (this.options.sleep ?? sleep)(
         this.options.retryBackoffMs * 2 ** (attempt - 1),
       );
