@@ -1,91 +1,17 @@
 import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import { swapKafkajsModule } from './kafkajs-module-swap.js';
+import type {
+  Message,
+  SendOptions,
+  PartitionAnswer,
+  TopicData,
+  Broker,
+  SendMessagesDeps,
+  KafkaError,
+} from './kafkajs-internals.js';
 
 const require = createRequire(import.meta.url);
-
-/** One record as kafkajs' producer hands it on (opaque here). */
-type Message = object;
-interface TopicMessages {
-  topic: string;
-  messages: Message[];
-}
-interface SendOptions {
-  acks: number;
-  timeout?: number;
-  compression?: number;
-  topicMessages: TopicMessages[];
-}
-/** One partition's answer, as kafkajs' producer returns it. */
-interface PartitionAnswer {
-  topicName: string;
-  partition: number;
-}
-interface PartitionData {
-  partition: number;
-  messages: Message[];
-  firstSequence?: number;
-}
-interface TopicData {
-  topic: string;
-  partitions: PartitionData[];
-}
-interface Broker {
-  nodeId: number;
-  produce(request: object): Promise<unknown>;
-}
-interface Cluster {
-  addMultipleTargetTopics(topics: string[]): Promise<void>;
-  refreshMetadataIfNecessary(): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
-  findLeaderForPartitions(
-    topic: string,
-    partitions: number[],
-  ): Record<string, number[]>;
-  findBroker(options: { nodeId: string }): Promise<Broker>;
-  removeBroker(options: { host: string; port: number }): void;
-  isConnected(): boolean;
-  connect(): Promise<void>;
-}
-interface EosManager {
-  acquireBrokerLock(broker: Broker): Promise<void>;
-  releaseBrokerLock(broker: Broker): void | Promise<void>;
-  isTransactional(): boolean;
-  addPartitionsToTransaction(topicData: TopicData[]): Promise<void>;
-  getTransactionalId(): string;
-  getProducerId(): number;
-  getProducerEpoch(): number;
-  getSequence(topic: string, partition: number): number;
-  updateSequence(topic: string, partition: number, increment: number): void;
-}
-type Retrier = <T>(
-  attempt: (
-    bail: (error: Error) => void,
-    retryCount: number,
-    retryTime: number,
-  ) => Promise<T>,
-) => Promise<T>;
-interface LoggerLike {
-  debug(message: string, extra?: object): void;
-  error(message: string, extra?: object): void;
-  warn(message: string, extra?: object): void;
-}
-interface SendMessagesDeps {
-  logger: LoggerLike;
-  cluster: Cluster;
-  partitioner: (args: object) => number;
-  eosManager: EosManager;
-  retrier: Retrier;
-}
-type KafkaError = Error & {
-  type?: string;
-  retriable?: boolean;
-  host?: string;
-  port?: number;
-  /** `host:port` of a request that timed out (KafkaJSRequestTimeoutError). */
-  broker?: string;
-};
 
 const SEND_MESSAGES = 'kafkajs/src/producer/sendMessages.js';
 /**

@@ -1,32 +1,10 @@
 import { swapKafkajsModule } from './kafkajs-module-swap.js';
-
-/** The part of kafkajs' protocol Decoder a record is read with. */
-interface Decoder {
-  buffer: Buffer;
-  offset: number;
-  readInt8(): number;
-  readVarInt(): number;
-  readVarLong(): { toString(): string };
-  readVarIntBytes(): Buffer | null;
-  readVarIntString(): string | null;
-}
-
-/** One header as read: a record may repeat a key. */
-interface DecodedHeader {
-  key: string;
-  value: Buffer;
-}
-type HeaderValue = Buffer | Buffer[];
-
-/** What kafkajs' record batch decoder passes along with each record. */
-interface BatchContext {
-  firstOffset?: string;
-  firstTimestamp?: string;
-  maxTimestamp?: string;
-  magicByte?: number;
-  isControlBatch?: boolean;
-  timestampType?: number;
-}
+import type {
+  Decoder,
+  DecodedHeader,
+  HeaderValue,
+  BatchContext,
+} from './kafkajs-internals.js';
 
 const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js';
 /** Modules that hold kafkajs' record decoder (directly or through each other) once loaded. */

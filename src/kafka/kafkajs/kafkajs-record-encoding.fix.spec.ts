@@ -1,8 +1,6 @@
 import { createRequire } from 'node:module';
-import {
-  encodeRecord,
-  type RecordToEncode,
-} from './kafkajs-record-encoding.fix.js';
+import type { RecordToEncode } from './kafkajs-internals.js';
+import { encodeRecord } from './kafkajs-record-encoding.fix.js';
 
 const require = createRequire(import.meta.url);
 // This process never applied the fix: kafkajs' own record encoder.

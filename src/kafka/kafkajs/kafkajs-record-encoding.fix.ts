@@ -1,20 +1,6 @@
 import { createRequire } from 'node:module';
 import { swapKafkajsModule } from './kafkajs-module-swap.js';
-
-/** A record as kafkajs' produce request hands it to the record encoder. */
-export interface RecordToEncode {
-  offsetDelta?: number;
-  timestampDelta?: number;
-  key?: Buffer | string | null;
-  value?: Buffer | string | null;
-  headers?: Record<string, Buffer | string | (Buffer | string)[]>;
-}
-
-/** kafkajs' protocol Encoder, as the record batch encoder reads it. */
-interface Encoder {
-  buf: Buffer;
-  offset: number;
-}
+import type { RecordToEncode, Encoder } from './kafkajs-internals.js';
 
 type RecordEncoder = (record: RecordToEncode) => Encoder;
 

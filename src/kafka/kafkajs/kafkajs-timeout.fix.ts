@@ -1,13 +1,5 @@
 import { createRequire } from 'node:module';
-
-interface RequestQueue {
-  throttledUntil: number;
-  pending: unknown[];
-  throttleCheckTimeoutId: NodeJS.Timeout | null;
-  checkPendingRequests(this: void): void;
-  scheduleCheckPendingRequests: (this: RequestQueue) => void;
-  __clampedTimeout?: true;
-}
+import type { RequestQueue } from './kafkajs-internals.js';
 
 const require = createRequire(import.meta.url);
 // kafkajs' own value (requestQueue/index.js): how soon to look at a non-empty queue again.

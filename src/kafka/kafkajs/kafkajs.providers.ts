@@ -17,6 +17,7 @@ import {
 import { BrokerRanking } from './broker-ranking.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
+import { assertPatchedKafkajs } from './kafkajs-internals.js';
 import { applyFastRecordDecoding } from './kafkajs-record-decoding.fix.js';
 import { applyFastRecordEncoding } from './kafkajs-record-encoding.fix.js';
 import { ConnectionFailures, kafkaLogCreator } from './kafkajs-logger.js';
@@ -114,6 +115,8 @@ function kafkaClient(
   ranking: BrokerRanking,
   timeouts: { requestTimeoutMs: number; connectionTimeoutMs: number },
 ): Kafka {
+  // The fixes below fit one kafkajs release: refuse to boot on another.
+  assertPatchedKafkajs();
   applyFastRecordDecoding();
   applyFastRecordEncoding();
   applyNonNegativeThrottleCheck();
