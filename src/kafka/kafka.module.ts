@@ -1,10 +1,11 @@
 import { Global, Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { kafkaConfig } from '../config/config.namespaces.js';
+import { kafkaConfig, producerConfig } from '../config/config.namespaces.js';
 import { KafkaAdmin } from './client/kafka-admin.port.js';
 import { KafkaProducer } from './client/kafka-producer.port.js';
 import { DeadLetterPublisher } from './consumer/dead-letter.publisher.js';
 import { GroupConsumerRegistry } from './consumer/group-consumer.registry.js';
+import { SerialProducer } from './producer/serial-producer.js';
 import { kafkajsProviders } from './kafkajs/kafkajs.providers.js';
 import { ConnectionFailures } from './kafkajs/kafkajs-logger.js';
 import {
@@ -25,6 +26,19 @@ const BOOT_ATTEMPTS = 3;
 @Module({
   providers: [
     ...kafkajsProviders,
+    {
+      // Every send goes through one SerialProducer: one request in flight.
+      provide: SerialProducer,
+      inject: [KafkaProducer, producerConfig.KEY],
+      useFactory: (
+        producer: KafkaProducer,
+        config: ConfigType<typeof producerConfig>,
+      ) =>
+        new SerialProducer((topic, records) => producer.send(topic, records), {
+          maxPartitionBytes: config.maxBatchBytes,
+          timeoutMs: config.timeoutMs,
+        }),
+    },
     TopicService,
     DeadLetterPublisher,
     GroupConsumerRegistry,
@@ -35,6 +49,7 @@ const BOOT_ATTEMPTS = 3;
     KafkaAdmin,
     MONITOR_ADMIN,
     KafkaProducer,
+    SerialProducer,
     TopicService,
     DeadLetterPublisher,
     GroupConsumerRegistry,

@@ -8,7 +8,8 @@ import type { ConfigType } from '@nestjs/config';
 import { createHash, randomUUID } from 'node:crypto';
 import { producerConfig } from '../config/config.namespaces.js';
 import { errorMessage, kafkaErrorCause } from '../kafka/kafka.errors.js';
-import { KafkaProducer } from '../kafka/client/kafka-producer.port.js';
+import type { OutgoingRecord } from '../kafka/client/kafka-producer.port.js';
+import { SerialProducer } from '../kafka/producer/serial-producer.js';
 import { TopicService } from '../kafka/topics/topic.service.js';
 import { demoMessageEncoder } from '../messages/demo-message.js';
 import { listed } from '../http/quote.js';
@@ -18,10 +19,6 @@ import {
   type IdempotentOutcome,
 } from './idempotency-store.js';
 import type { ProduceRequest } from './produce-body.js';
-import {
-  type PartitionedRecord,
-  ProduceCoalescer,
-} from './produce-coalescer.js';
 import { produceFailure } from './produce-failure.js';
 import { checkProduceLimits, IDEMPOTENCY_HEADER } from './produce-limits.js';
 
@@ -43,20 +40,16 @@ export interface ProduceResult {
 @Injectable()
 export class ProducerService {
   private readonly logger = new Logger(ProducerService.name);
-  private readonly coalescer: ProduceCoalescer;
   private readonly idempotency: IdempotencyStore<ProduceResult>;
 
   constructor(
-    producer: KafkaProducer,
+    /** One send in flight; requests that arrive meanwhile share the next one. */
+    private readonly producer: SerialProducer,
     private readonly topics: TopicService,
     private readonly metrics: MetricsService,
     @Inject(producerConfig.KEY)
     private readonly config: ConfigType<typeof producerConfig>,
   ) {
-    this.coalescer = new ProduceCoalescer(
-      (topic, records) => producer.send(topic, records),
-      { maxPartitionBytes: config.maxBatchBytes, timeoutMs: config.timeoutMs },
-    );
     this.idempotency = new IdempotencyStore(
       config.idempotencyMaxKeys,
       config.idempotencyTtlMs,
@@ -112,7 +105,7 @@ export class ProducerService {
         ? request.headers
         : { ...request.headers, [IDEMPOTENCY_HEADER]: idempotency.key };
     const encode = demoMessageEncoder(producedAt, request.payloadText);
-    const records: PartitionedRecord[] = partitions.flatMap((partition) =>
+    const records: OutgoingRecord[] = partitions.flatMap((partition) =>
       Array.from({ length: perPartition }, (_, i) => ({
         partition,
         key: request.key ?? null,
@@ -129,7 +122,7 @@ export class ProducerService {
     let baseOffsets;
     const started = performance.now();
     try {
-      baseOffsets = await this.coalescer.produce(topic, records);
+      baseOffsets = await this.producer.produce(topic, records);
       this.metrics.produced(records.length, secondsSince(started));
     } catch (error) {
       const cause = kafkaErrorCause(error);

@@ -19,7 +19,9 @@ export interface OutgoingRecord {
 }
 
 /**
- * Idempotent, acks=all. `send` is bounded by PRODUCE_TIMEOUT_MS and rejects
+ * Idempotent, acks=all, one send at a time: callers go through
+ * SerialProducer (src/kafka/producer), which queues and coalesces. `send`
+ * is bounded by PRODUCE_TIMEOUT_MS and rejects
  * with an error whose cause kafkaErrorCause() can name; after a timeout the
  * outcome is unknown (the records may yet be written).
  */

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ConsumedRecord } from '../client/group-consumer.port.js';
 import { DLQ_HEADERS, deadLetterTopicName } from '../kafka.constants.js';
 import { errorMessage } from '../kafka.errors.js';
-import { KafkaProducer } from '../client/kafka-producer.port.js';
+import { SerialProducer } from '../producer/serial-producer.js';
 import type { GroupMessageMeta } from './group-message.context.js';
 import { TopicService } from '../topics/topic.service.js';
 
@@ -19,7 +19,7 @@ export class DeadLetterPublisher {
   private readonly ensured = new Set<string>();
 
   constructor(
-    private readonly producer: KafkaProducer,
+    private readonly producer: SerialProducer,
     private readonly topics: TopicService,
   ) {}
 
@@ -42,7 +42,7 @@ export class DeadLetterPublisher {
   ): Promise<void> {
     const dlq = await this.ensureTopic(meta.topic, groupId);
     const reason = errorMessage(error);
-    await this.producer.send(dlq, [
+    await this.producer.produce(dlq, [
       {
         key: record.key?.toString() ?? null,
         value: record.value ?? '',

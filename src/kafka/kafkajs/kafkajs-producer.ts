@@ -37,8 +37,8 @@ import { LazyConnection } from './lazy-connection.js';
  * kafkajs rolls a partition's sequence number back after a failed produce
  * request even when the broker wrote it. Any other batch sent with that
  * sequence before the failed one is retried is answered by the broker as a
- * duplicate: acknowledged, never written. So one send at a time per session
- * (the failed request is retried before anything else is sent), and a send that
+ * duplicate: acknowledged, never written. So one send at a time (its callers
+ * go through SerialProducer, src/kafka/producer), and a send that
  * fails or outlives PRODUCE_TIMEOUT_MS retires its session: a fresh one has a
  * new producer id and fresh sequences; the retired one finishes its own
  * retries (its records are the unknown outcome) and is then closed.
@@ -52,8 +52,6 @@ export class KafkajsProducer
   private session: ProducerSession;
   private readonly retired = new Set<ProducerSession>();
   private sessions = 0;
-  /** The send in flight on the current session (one at a time, see above). */
-  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -101,23 +99,13 @@ export class KafkajsProducer
       }),
     );
     const started = Date.now();
-    let session: ProducerSession | undefined;
-    let timedOut = false;
-    let release = (): void => undefined;
-    const answered = new Promise<void>((resolve) => (release = resolve));
-    const previous = this.turn;
-    // The next send waits until this one is answered: done, failed or timed
-    // out (and then its session retired, so the next one uses a fresh session).
-    this.turn = previous.then(() => answered);
-    const sending = previous.then(() => {
-      if (timedOut) throw new Error('timed out before it was sent');
-      session = this.session;
-      const sent = session.connection
-        .get()
-        .then((producer) => producer.send({ topic, messages, acks: -1 }));
-      this.track(session, sent);
-      return sent;
-    });
+    // One send at a time is the caller's (SerialProducer); a send that fails
+    // or times out retires its session, so the next one uses a fresh one.
+    const session = this.session;
+    const sending = session.connection
+      .get()
+      .then((producer) => producer.send({ topic, messages, acks: -1 }));
+    this.track(session, sending);
     try {
       const metadata = await withTimeout(
         sending,
@@ -130,11 +118,8 @@ export class KafkajsProducer
         baseOffset: m.baseOffset ?? m.offset ?? '-1',
       }));
     } catch (error) {
-      timedOut = true;
-      if (session) this.retire(session);
+      this.retire(session);
       throw this.named(error, started);
-    } finally {
-      release();
     }
   }
 

@@ -1,18 +1,18 @@
-import type { SentPartition } from '../kafka/client/kafka-producer.port.js';
-import {
-  type PartitionedRecord,
-  ProduceCoalescer,
-} from './produce-coalescer.js';
+import type {
+  OutgoingRecord,
+  SentPartition,
+} from '../client/kafka-producer.port.js';
+import { SerialProducer } from './serial-producer.js';
 
 /** A send the test completes by hand, to control what is in flight. */
 function controllableSends(maxPartitionBytes = 1_000_000, timeoutMs = 60_000) {
   const calls: Array<{
     topic: string;
-    records: PartitionedRecord[];
+    records: OutgoingRecord[];
     resolve: (sent: SentPartition[]) => void;
     reject: (e: Error) => void;
   }> = [];
-  const coalescer = new ProduceCoalescer(
+  const coalescer = new SerialProducer(
     (topic, records) =>
       new Promise<SentPartition[]>((resolve, reject) =>
         calls.push({ topic, records, resolve, reject }),
@@ -25,7 +25,7 @@ function controllableSends(maxPartitionBytes = 1_000_000, timeoutMs = 60_000) {
 function records(
   tag: string,
   perPartition: Record<number, number>,
-): PartitionedRecord[] {
+): OutgoingRecord[] {
   return Object.entries(perPartition).flatMap(([partition, count]) =>
     Array.from({ length: count }, (_, i) => ({
       partition: Number(partition),
@@ -36,7 +36,7 @@ function records(
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('ProduceCoalescer', () => {
+describe('SerialProducer', () => {
   it('sends a request alone at once when nothing is in flight', async () => {
     const { coalescer, calls } = controllableSends();
 

@@ -1,17 +1,17 @@
-import { BrokerUnavailableError } from '../kafka/kafka.errors.js';
+import { BrokerUnavailableError } from '../kafka.errors.js';
 import type {
   OutgoingRecord,
   SentPartition,
-} from '../kafka/client/kafka-producer.port.js';
-
-/** A record of POST /produce: always with an explicit partition. */
-export type PartitionedRecord = OutgoingRecord & { partition: number };
+} from '../client/kafka-producer.port.js';
 
 /** One send of records to a topic, all or nothing (one produce request). */
 export type SendRecords = (
   topic: string,
-  records: PartitionedRecord[],
+  records: OutgoingRecord[],
 ) => Promise<SentPartition[]>;
+
+/** Where the records of a record without a partition (the partitioner's choice) are counted. */
+const ANY_PARTITION = -1;
 
 export interface CoalescerOptions {
   /** Bytes of one partition's records in one send (under the broker's message.max.bytes). */
@@ -25,7 +25,7 @@ const RECORD_OVERHEAD_BYTES = 70;
 
 interface Pending {
   topic: string;
-  records: PartitionedRecord[];
+  records: OutgoingRecord[];
   /** Records and bytes per partition, counted once. */
   counts: Map<number, number>;
   bytes: Map<number, number>;
@@ -36,15 +36,19 @@ interface Pending {
 }
 
 /**
- * One produce request in flight; the records of requests that arrive meanwhile
- * are coalesced into the next one. kafkajs' idempotent producer allows one
- * in-flight request anyway, so concurrent requests would otherwise queue one by
- * one inside the client; sharing a send costs no latency and saves a round trip
- * per request. Each caller still gets its own answer: the base offset of its
- * own records per partition, or the error of the send its records were in
- * (never a neighbour's: a failed send fails exactly the requests in it).
+ * The one place where sends are made one at a time: every caller of the
+ * producer (POST /produce, the dead-letter publisher) goes through here. One
+ * produce request in flight, because an idempotent producer allows only one
+ * (its sequence numbers); the records of sends that arrive meanwhile are
+ * coalesced into the next request, per topic, up to `maxPartitionBytes` per
+ * partition: sharing a send costs no latency and saves a round trip per
+ * request. Each caller still gets its own answer: the base offset of its own
+ * records per partition, or the error of the send its records were in (never
+ * a neighbour's: a failed send fails exactly the requests in it). Each call
+ * is bounded by `timeoutMs`, waiting included; a call that times out while
+ * queued is never sent.
  */
-export class ProduceCoalescer {
+export class SerialProducer {
   private readonly queue: Pending[] = [];
   private sending = false;
 
@@ -56,7 +60,7 @@ export class ProduceCoalescer {
   /** Resolves with the base offset of this call's first record in each of its partitions. */
   produce(
     topic: string,
-    records: PartitionedRecord[],
+    records: OutgoingRecord[],
   ): Promise<Map<number, string>> {
     return new Promise((resolve, reject) => {
       const pending: Pending = {
@@ -70,7 +74,7 @@ export class ProduceCoalescer {
         reject,
       };
       for (const record of records) {
-        const { partition } = record;
+        const partition = record.partition ?? ANY_PARTITION;
         pending.counts.set(partition, (pending.counts.get(partition) ?? 0) + 1);
         pending.bytes.set(
           partition,
