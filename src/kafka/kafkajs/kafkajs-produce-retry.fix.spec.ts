@@ -68,14 +68,19 @@ class FakeCluster {
   onFailure: (nodeId: number) => void = () => undefined;
   private readonly brokers = new Map<number, object>();
   requests = 0;
+  /** Requests each node was sent. */
+  readonly requestsTo = new Map<number, number>();
 
   async addMultipleTargetTopics(): Promise<void> {}
   async refreshMetadataIfNecessary(): Promise<void> {}
   /** Metadata refreshes, and the brokers forgotten before them. */
   refreshes = 0;
   readonly removed: { host: string; port: number }[] = [];
+  /** Called at each metadata refresh (e.g. to move partitions after a few). */
+  onRefresh: (refreshes: number) => void = () => undefined;
   async refreshMetadata(): Promise<void> {
     this.refreshes++;
+    this.onRefresh(this.refreshes);
   }
   async connect(): Promise<void> {}
   isConnected(): boolean {
@@ -111,6 +116,7 @@ class FakeCluster {
 
   private async produce(nodeId: number, request: Request) {
     this.requests++;
+    this.requestsTo.set(nodeId, (this.requestsTo.get(nodeId) ?? 0) + 1);
     const outcome = this.script.get(nodeId)?.shift() ?? 'ok';
     await this.hold.get(nodeId);
     if (outcome === 'hung') {
@@ -332,6 +338,28 @@ describe("kafkajs' produce retries, answered per partition", () => {
     expect(await sendAll(createSettledSendMessages, ours)).toEqual([0, 1, 2]);
     expect(ours.removed).toEqual([{ host: 'node1', port: 9092 }]);
     expect(ours.refreshes).toBe(1);
+    expect(ours.log).toEqual(everyRecordOnce);
+  });
+
+  it('sends nothing more to a leader that timed out while the metadata names it, and follows the move at the next refresh', async () => {
+    // Node 1 hangs (every request times out); the cluster moves partition 0
+    // to node 2 only at the third metadata refresh.
+    const scenario = () => {
+      const cluster = new FakeCluster();
+      cluster.script.set(1, ['hung', 'hung', 'hung', 'hung', 'hung', 'hung']);
+      cluster.onRefresh = (refreshes) => {
+        if (refreshes === 3) cluster.leaders = { ...cluster.leaders, 0: 2 };
+      };
+      return cluster;
+    };
+    const theirs = scenario();
+    await sendAll(kafkajsSendMessages, theirs).catch(() => undefined);
+    expect(theirs.requestsTo.get(1)).toBe(6); // one request timeout per retry
+
+    const ours = scenario();
+    expect(await sendAll(createSettledSendMessages, ours)).toEqual([0, 1, 2]);
+    expect(ours.requestsTo.get(1)).toBe(1); // one timeout, then it waited for the move
+    expect(ours.refreshes).toBe(3);
     expect(ours.log).toEqual(everyRecordOnce);
   });
 

@@ -13,6 +13,9 @@ import type {
 
 const require = createRequire(import.meta.url);
 
+/** How long a leader that timed out a produce request is not sent to while the metadata still names it. */
+const SILENT_LEADER_MS = 2_000;
+
 const SEND_MESSAGES = 'kafkajs/src/producer/sendMessages.js';
 /**
  * Modules that captured kafkajs' sendMessages when kafkajs loaded, up to the
@@ -76,6 +79,13 @@ export function createSettledSendMessages({
   eosManager,
   retrier,
 }: SendMessagesDeps) {
+  // Leaders whose last produce request got no answer in time (a broker that
+  // hangs keeps its socket open), and until when. While the metadata still
+  // names one, an attempt does not send to it again: it asks the cluster
+  // where its partitions went, at every retry (kafkajs' backoff, at most 1 s
+  // here), so records follow the cluster's leader move within a retry
+  // instead of one more request timeout on the frozen leader.
+  const silentUntil = new Map<number, number>();
   return async ({
     acks,
     timeout,
@@ -209,12 +219,31 @@ export function createSettledSendMessages({
         await cluster.refreshMetadataIfNecessary();
         assign();
         const requests = await plan();
-        const settled = await Promise.allSettled(
-          requests.map(({ broker, data }) => produce(broker, data)),
+        const now = Date.now();
+        const live = requests.filter(
+          ({ broker }) => (silentUntil.get(broker.nodeId) ?? 0) <= now,
         );
+        const settled = await Promise.allSettled(
+          live.map(({ broker, data }) => produce(broker, data)),
+        );
+        settled.forEach((result, i) => {
+          const { nodeId } = live[i].broker;
+          if (result.status === 'fulfilled') silentUntil.delete(nodeId);
+          else if (
+            (result.reason as KafkaError).name === 'KafkaJSRequestTimeoutError'
+          ) {
+            silentUntil.set(nodeId, Date.now() + SILENT_LEADER_MS);
+          }
+        });
         const errors = settled.flatMap((result) =>
           result.status === 'rejected' ? [result.reason as KafkaError] : [],
         );
+        if (errors.length === 0 && live.length < requests.length) {
+          // Only partitions of a silent leader are left: look again where they are.
+          throw new kafkajsErrors.KafkaJSMetadataNotLoaded(
+            'a partition leader did not answer its last produce request in time; asking the cluster where its partitions are now',
+          );
+        }
         if (errors.length > 0) {
           for (const e of errors) {
             if (e.name === 'KafkaJSConnectionClosedError' && e.host) {
