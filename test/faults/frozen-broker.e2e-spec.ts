@@ -161,11 +161,20 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
     scenario.printOnFailure();
     const replicas = await scenario.start('r1', 'r2');
     const r1 = replicas[0];
-    // The topic the service created got the cluster's replication (RF 3, min ISR 2).
-    const health = await r1.get<{ details: Record<string, unknown> }>(
-      '/health',
+    // The topic the service created got the cluster's replication (RF 3, min
+    // ISR 2). Read once every leader of the new topic answers the replica's
+    // background cluster view (a moment after the replicas are up).
+    const topicHealth = await waitFor(
+      async () => {
+        const health = await r1.get<{
+          details: Record<string, { status?: string }>;
+        }>('/health');
+        const topic = health.body.details['kafka-topic'];
+        return topic?.status === 'up' ? topic : undefined;
+      },
+      { what: "the new topic's leaders answering r1's cluster view" },
     );
-    expect(health.body.details['kafka-topic']).toMatchObject({
+    expect(topicHealth).toMatchObject({
       status: 'up',
       replicationFactor: 3,
       minInsyncReplicas: 2,
