@@ -44,13 +44,14 @@ export const ProduceBody = createParamDecorator(
     const req = context
       .switchToHttp()
       .getRequest<Request & { rawBody?: Buffer }>();
-    return parseProduceBody(req.body, req.rawBody?.toString('utf8'));
+    // The raw body is decoded only when there is a payload to take from it.
+    return parseProduceBody(req.body, () => req.rawBody?.toString('utf8'));
   },
 );
 
 export function parseProduceBody(
   body: unknown,
-  source: string | undefined,
+  source: () => string | undefined,
 ): ProduceRequest {
   if (body === undefined) return {};
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -91,8 +92,12 @@ export function parseProduceBody(
     key: dto.key,
     headers: dto.headers,
     payloadText: Object.hasOwn(fields, 'payload')
-      ? ((source === undefined ? undefined : memberSource(source, 'payload')) ??
-        JSON.stringify(fields.payload))
+      ? (payloadSource(source()) ?? JSON.stringify(fields.payload))
       : undefined,
   };
+}
+
+/** The payload's text in the raw body; undefined when there is none to read. */
+function payloadSource(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : memberSource(text, 'payload');
 }
