@@ -142,9 +142,19 @@ export function refuseCrossSiteWrites(
     res.status(403).json({
       statusCode: 403,
       error: 'Forbidden',
-      message: `cross-site writes are refused (Origin ${quoted(origin ?? 'none')}, Sec-Fetch-Site ${quoted(site ?? 'none')}): call the API from a server or a tool, or add the page's origin to HTTP_ALLOWED_ORIGINS`,
+      message: `cross-site writes are refused (${said(origin, site)}): call the API from a server or a tool, or add the page's origin to HTTP_ALLOWED_ORIGINS`,
     });
   });
+}
+
+/** The browser's headers as sent; "none" is itself a Sec-Fetch-Site value, so an absent one is left out. */
+function said(origin: string | undefined, site: string | undefined): string {
+  return [
+    origin === undefined ? [] : [`Origin ${quoted(origin)}`],
+    site === undefined ? [] : [`Sec-Fetch-Site ${quoted(site)}`],
+  ]
+    .flat()
+    .join(', ');
 }
 
 function sameHost(origin: string, host: string | undefined): boolean {

@@ -1,6 +1,5 @@
 /** Keys that would reach an object's prototype if copied by a careless merge. */
-export const FORBIDDEN_JSON_KEYS = ['__proto__', 'constructor', 'prototype'];
-const FORBIDDEN_KEYS = new Set(FORBIDDEN_JSON_KEYS);
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Why a parsed JSON body is refused before any route sees it, or null:
