@@ -28,24 +28,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
-  {
-    // src/kafka/kafkajs (the adapter) is the one place that speaks kafkajs: the
-    // rest of the service uses the client port's plain types (src/kafka/client),
-    // so another client is one more adapter folder. (Tests and tools may use
-    // kafkajs directly: they check the broker's truth independently of the
-    // service's own client code.)
-    files: ['src/**/*.ts'],
-    ignores: ['src/kafka/kafkajs/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'kafkajs', message: 'Only the adapter in src/kafka/kafkajs imports kafkajs: use the client port (src/kafka/client).' }],
-          patterns: [{ group: ['kafkajs/*'], message: 'Only the adapter in src/kafka/kafkajs imports kafkajs.' }],
-        },
-      ],
-    },
-  },
+  // Each client adapter (src/kafka/kafkajs, src/kafka/platformatic) is the one
+  // place that speaks its library: the rest of the service uses the client
+  // port's plain types (src/kafka/client), so another client is one more
+  // adapter folder. (Tests and tools may use the libraries directly: they
+  // check the broker's truth independently of the service's own client code.)
+  ...adapterBoundaries({
+    kafkajs: { folder: 'src/kafka/kafkajs', modules: ['kafkajs'] },
+    platformatic: { folder: 'src/kafka/platformatic', modules: ['@platformatic/kafka'] },
+  }),
   {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {
@@ -57,3 +48,34 @@ export default tseslint.config(
     },
   },
 );
+
+/** One block per adapter folder (it may import only its own library) and one for the rest of src. */
+function adapterBoundaries(adapters) {
+  const restriction = (modules) => ({
+    paths: modules.map((name) => ({
+      name,
+      message: `Only its adapter folder under src/kafka imports ${name}: use the client port (src/kafka/client).`,
+    })),
+    patterns: modules.map((name) => ({
+      group: [`${name}/*`],
+      message: `Only its adapter folder under src/kafka imports ${name}.`,
+    })),
+  });
+  const all = Object.values(adapters);
+  return [
+    {
+      files: ['src/**/*.ts'],
+      ignores: all.map(({ folder }) => `${folder}/**`),
+      rules: { 'no-restricted-imports': ['error', restriction(all.flatMap((a) => a.modules))] },
+    },
+    ...all.map(({ folder }) => ({
+      files: [`${folder}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          restriction(all.filter((a) => a.folder !== folder).flatMap((a) => a.modules)),
+        ],
+      },
+    })),
+  ];
+}

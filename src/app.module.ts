@@ -1,7 +1,7 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { CONFIG_NAMESPACES } from './config/config.namespaces.js';
-import type { AppRole } from './config/configuration.js';
+import type { AppRole, KafkaClientName } from './config/configuration.js';
 import { AnalyticsModule } from './consumers/analytics/analytics.module.js';
 import { ConsumersModule } from './consumers/consumers.module.js';
 import { RealtimeModule } from './consumers/realtime/realtime.module.js';
@@ -20,7 +20,10 @@ const ROLE_MODULES: Record<AppRole, Type> = {
 @Module({})
 export class AppModule {
   /** The feature modules this replica runs, chosen by APP_ROLES. */
-  static forRoles(roles: readonly AppRole[]): DynamicModule {
+  static forRoles(
+    roles: readonly AppRole[],
+    client: KafkaClientName = 'kafkajs',
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -30,7 +33,7 @@ export class AppModule {
           ignoreEnvFile: true,
           load: CONFIG_NAMESPACES,
         }),
-        KafkaModule,
+        KafkaModule.forClient(client),
         MetricsModule,
         ConsumersModule,
         HealthModule,

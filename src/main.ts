@@ -35,7 +35,7 @@ async function bootstrap(): Promise<void> {
     logger.warn(`${warning.name}: ${warning.message}`, 'Node'),
   );
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoles(config.app.roles),
+    AppModule.forRoles(config.app.roles, config.kafka.client),
     {
       logger,
       bodyParser: false,

@@ -2,6 +2,12 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Env, EnvReader } from './env.parsers.js';
 import {
+  type GroupProtocol,
+  type KafkaClientName,
+  readKafkaClient,
+} from './kafka-client.config.js';
+export type { GroupProtocol, KafkaClientName };
+import {
   type KafkaSecuritySettings,
   readKafkaSecurity,
 } from './kafka-security.config.js';
@@ -48,6 +54,10 @@ export interface KafkaSettings {
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
   security: KafkaSecuritySettings;
+  /** Which client library speaks to Kafka (src/kafka/<client>/). */
+  client: KafkaClientName;
+  /** The consumer group protocol: classic (JoinGroup/SyncGroup) or consumer (KIP-848). */
+  groupProtocol: GroupProtocol;
 }
 
 export interface ProducerSettings {
@@ -207,6 +217,7 @@ export function loadConfiguration(env: Env): Configuration {
     ),
     requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 2_000, 100, 120_000),
     security: readKafkaSecurity(read),
+    ...readKafkaClient(read),
   };
 
   const producer: ProducerSettings = {

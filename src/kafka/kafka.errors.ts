@@ -117,10 +117,20 @@ function* causeChain(error: unknown): Generator<Error> {
   }
 }
 
-/** The broker error type (kafkajs' `type`) of an error in the chain. */
+/**
+ * The broker error type of an error in the chain: Kafka's name of the error
+ * code, as kafkajs (`type`) and @platformatic/kafka (`apiId`) carry it.
+ */
 function typeOf(error: Error): unknown {
-  return (error as { type?: unknown }).type;
+  const { type, apiId } = error as { type?: unknown; apiId?: unknown };
+  return type ?? apiId;
 }
+
+/** @platformatic/kafka's error codes that say why without a broker error type. */
+const CAUSE_BY_CLIENT_CODE: Record<string, KafkaErrorCause> = {
+  PLT_KFK_AUTHENTICATION: 'not_authenticated',
+  PLT_KFK_NETWORK: 'unreachable',
+};
 
 /**
  * The cause of a failed Kafka call: the broker's error code where one is
@@ -139,12 +149,21 @@ export function kafkaErrorCause(error: unknown): KafkaErrorCause {
     }
     const code = (current as { code?: unknown }).code;
     if (
+      typeof code === 'string' &&
+      CAUSE_BY_CLIENT_CODE[code] === 'not_authenticated'
+    ) {
+      return 'not_authenticated';
+    }
+    if (
       (typeof code === 'string' && TLS_CODE.test(code)) ||
       /certificate|SSL routines|wrong version number/i.test(current.message)
     ) {
       return 'tls';
     }
-    if (/KafkaJS(Connection|BrokerNotFound)/.test(current.name)) {
+    if (
+      /KafkaJS(Connection|BrokerNotFound)/.test(current.name) ||
+      (typeof code === 'string' && CAUSE_BY_CLIENT_CODE[code] === 'unreachable')
+    ) {
       unreachable = true;
     }
   }
@@ -171,10 +190,14 @@ export function isTopicNotYetKnown(error: unknown): boolean {
   );
 }
 
-/** A request that got no answer in time: our own bound, or kafkajs' request timeout. */
+/** A request that got no answer in time: our own bound, or the client's request timeout. */
 export function isTimeout(error: unknown): boolean {
   return (
     kafkaErrorCause(error) === 'timeout' ||
-    [...causeChain(error)].some((e) => e.name === 'KafkaJSRequestTimeoutError')
+    [...causeChain(error)].some(
+      (e) =>
+        e.name === 'KafkaJSRequestTimeoutError' ||
+        (e as { code?: unknown }).code === 'PLT_KFK_TIMEOUT',
+    )
   );
 }

@@ -1,4 +1,12 @@
-import { Global, Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Logger,
+  Module,
+  OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { kafkaConfig, producerConfig } from '../config/config.namespaces.js';
 import { KafkaAdmin } from './client/kafka-admin.port.js';
@@ -6,8 +14,10 @@ import { KafkaProducer } from './client/kafka-producer.port.js';
 import { DeadLetterPublisher } from './consumer/dead-letter.publisher.js';
 import { GroupConsumerRegistry } from './consumer/group-consumer.registry.js';
 import { SerialProducer } from './producer/serial-producer.js';
+import type { KafkaClientName } from '../config/configuration.js';
 import { kafkajsProviders } from './kafkajs/kafkajs.providers.js';
-import { ConnectionFailures } from './kafkajs/kafkajs-logger.js';
+import { platformaticProviders } from './platformatic/platformatic.providers.js';
+import { ConnectionFailures } from './client/connection-failures.js';
 import {
   GROUP_CONSUMER_FACTORY,
   KAFKA_CLIENT,
@@ -22,41 +32,60 @@ import { TopicService } from './topics/topic.service.js';
 
 const BOOT_ATTEMPTS = 3;
 
+/** Each client adapter's providers of the port tokens (one folder each under src/kafka). */
+const CLIENT_PROVIDERS: Record<KafkaClientName, Provider[]> = {
+  kafkajs: kafkajsProviders,
+  platformatic: platformaticProviders,
+};
+
+const EXPORTS = [
+  KAFKA_CLIENT,
+  GROUP_CONSUMER_FACTORY,
+  KafkaAdmin,
+  MONITOR_ADMIN,
+  KafkaProducer,
+  SerialProducer,
+  TopicService,
+  DeadLetterPublisher,
+  GroupConsumerRegistry,
+  ConnectionFailures,
+];
+
 @Global()
-@Module({
-  providers: [
-    ...kafkajsProviders,
-    {
-      // Every send goes through one SerialProducer: one request in flight.
-      provide: SerialProducer,
-      inject: [KafkaProducer, producerConfig.KEY],
-      useFactory: (
-        producer: KafkaProducer,
-        config: ConfigType<typeof producerConfig>,
-      ) =>
-        new SerialProducer((topic, records) => producer.send(topic, records), {
-          maxPartitionBytes: config.maxBatchBytes,
-          timeoutMs: config.timeoutMs,
-        }),
-    },
-    TopicService,
-    DeadLetterPublisher,
-    GroupConsumerRegistry,
-  ],
-  exports: [
-    KAFKA_CLIENT,
-    GROUP_CONSUMER_FACTORY,
-    KafkaAdmin,
-    MONITOR_ADMIN,
-    KafkaProducer,
-    SerialProducer,
-    TopicService,
-    DeadLetterPublisher,
-    GroupConsumerRegistry,
-  ],
-})
+@Module({})
 export class KafkaModule implements OnModuleInit {
   private readonly logger = new Logger(KafkaModule.name);
+
+  /** The ports on the chosen client (KAFKA_CLIENT), and what the service builds on them. */
+  static forClient(client: KafkaClientName): DynamicModule {
+    return {
+      module: KafkaModule,
+      providers: [
+        ...CLIENT_PROVIDERS[client],
+        { provide: ConnectionFailures, useValue: new ConnectionFailures() },
+        {
+          // Every send goes through one SerialProducer: one request in flight.
+          provide: SerialProducer,
+          inject: [KafkaProducer, producerConfig.KEY],
+          useFactory: (
+            producer: KafkaProducer,
+            config: ConfigType<typeof producerConfig>,
+          ) =>
+            new SerialProducer(
+              (topic, records) => producer.send(topic, records),
+              {
+                maxPartitionBytes: config.maxBatchBytes,
+                timeoutMs: config.timeoutMs,
+              },
+            ),
+        },
+        TopicService,
+        DeadLetterPublisher,
+        GroupConsumerRegistry,
+      ],
+      exports: EXPORTS,
+    };
+  }
 
   constructor(
     private readonly topics: TopicService,

@@ -77,7 +77,7 @@ export class TestApp {
     try {
       const config = loadConfiguration(process.env);
       let builder = Test.createTestingModule({
-        imports: [AppModule.forRoles(config.app.roles)],
+        imports: [AppModule.forRoles(config.app.roles, config.kafka.client)],
       });
       builder = override ? override(builder) : builder;
       const moduleRef = await builder.compile();

@@ -1,3 +1,4 @@
+import { ConnectionFailures } from '../client/connection-failures.js';
 import { Logger } from '@nestjs/common';
 import { type LogEntry, logLevel } from 'kafkajs';
 
@@ -41,16 +42,6 @@ const RECOVERED_BY_KAFKAJS = [
  * In json format each line is an object (namespace, message, kafkajs'
  * fields); in text format one readable line.
  */
-/**
- * The last connection failure kafkajs reported: a bounded call that times
- * out while kafkajs still retries cannot say why, this can (an untrusted
- * certificate, a refused port).
- */
-export class ConnectionFailures {
-  last: { message: string; at: Date } | undefined;
-  /** The last produce request kafkajs is retrying, and why (its error text). */
-  lastSend: { message: string; at: Date } | undefined;
-}
 
 export function kafkaLogCreator(
   format: 'json' | 'text',

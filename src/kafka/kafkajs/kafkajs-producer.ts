@@ -14,7 +14,7 @@ import {
 } from 'kafkajs';
 import { producerConfig } from '../../config/config.namespaces.js';
 import { KAFKA_CLIENT } from '../kafka.constants.js';
-import { ConnectionFailures } from './kafkajs-logger.js';
+import { ConnectionFailures } from '../client/connection-failures.js';
 import {
   BrokerUnavailableError,
   sendRetryCause,

@@ -1,3 +1,4 @@
+import { addHeader } from '../client/record-headers.js';
 import { swapKafkajsModule } from './kafkajs-module-swap.js';
 import type {
   Decoder,
@@ -141,25 +142,7 @@ export function toHeaderObject(
   into: Record<string, HeaderValue> = {},
 ): Record<string, HeaderValue> {
   for (const { key, value } of headers) {
-    const seen = Object.prototype.hasOwnProperty.call(into, key)
-      ? into[key]
-      : undefined;
-    const next =
-      seen === undefined ? value : Array.isArray(seen) ? seen : [seen, value];
-    if (Array.isArray(seen)) {
-      seen.push(value);
-    }
-    if (key === '__proto__') {
-      // defineProperty, not assignment: a header named __proto__ stays data.
-      Object.defineProperty(into, key, {
-        value: next,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      into[key] = next;
-    }
+    addHeader(into, key, value);
   }
   return into;
 }

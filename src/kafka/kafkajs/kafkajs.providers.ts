@@ -20,7 +20,8 @@ import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
 import { assertPatchedKafkajs } from './kafkajs-internals.js';
 import { applyFastRecordDecoding } from './kafkajs-record-decoding.fix.js';
 import { applyFastRecordEncoding } from './kafkajs-record-encoding.fix.js';
-import { ConnectionFailures, kafkaLogCreator } from './kafkajs-logger.js';
+import { ConnectionFailures } from '../client/connection-failures.js';
+import { kafkaLogCreator } from './kafkajs-logger.js';
 import { kafkaWithSettledProduceRetries } from './kafkajs-produce-retry.fix.js';
 import { KafkajsProducer } from './kafkajs-producer.js';
 import { kafkaSecurityOptions, secretsOf } from './kafkajs-security.js';
@@ -64,7 +65,6 @@ export const kafkajsProviders: Provider[] = [
     useFactory: (config: ConfigType<typeof kafkaConfig>) =>
       new BrokerRanking(config.brokers),
   },
-  { provide: ConnectionFailures, useValue: new ConnectionFailures() },
   {
     provide: KafkaAdmin,
     inject: [KAFKA_CLIENT, kafkaConfig.KEY],

@@ -1,0 +1,11 @@
+/**
+ * The last connection failure the client reported: a bounded call that times
+ * out while the client still retries cannot say why, this can (an untrusted
+ * certificate, a refused port). Each adapter fills it from its client's logs
+ * or events; boot and produce errors read it.
+ */
+export class ConnectionFailures {
+  last: { message: string; at: Date } | undefined;
+  /** The last produce request the client is retrying, and why (its error text). */
+  lastSend: { message: string; at: Date } | undefined;
+}

@@ -1,0 +1,385 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Admin,
+  type AdminOptions,
+  Connection,
+  consumerGroupDescribeV0,
+} from '@platformatic/kafka';
+import type { GroupProtocol } from '../../config/configuration.js';
+import { ConnectionFailures } from '../client/connection-failures.js';
+import { withTimeout } from '../kafka.errors.js';
+import { recordFailures } from './platformatic-options.js';
+import {
+  type ClusterView,
+  type GroupView,
+  KafkaAdmin,
+  type PartitionOffsets,
+  type TopicReplication,
+} from '../client/kafka-admin.port.js';
+
+/** ConfigResourceTypes.TOPIC and FindCoordinator's key type of a group. */
+const TOPIC_RESOURCE = 2;
+const GROUP_KEY = 0;
+/** ListOffsets' timestamps for the log start and the log end. */
+const EARLIEST = -2n;
+const LATEST = -1n;
+
+/**
+ * The admin port on @platformatic/kafka: one client for the process, every
+ * call bounded. Groups of KIP-848's consumer protocol are described with
+ * ConsumerGroupDescribe (the classic DescribeGroups calls them Dead, with no
+ * members); classic groups with DescribeGroups.
+ */
+export class PlatformaticAdmin
+  extends KafkaAdmin
+  implements OnApplicationShutdown
+{
+  private readonly logger = new Logger(PlatformaticAdmin.name);
+  private admin: Admin;
+  /** Connections to group coordinators, for ConsumerGroupDescribe. */
+  private readonly coordinators = new Map<string, Connection>();
+
+  constructor(
+    private readonly options: AdminOptions,
+    private readonly defaultTimeoutMs: number,
+    private readonly groupProtocol: GroupProtocol,
+    private readonly failures?: ConnectionFailures,
+  ) {
+    super();
+    this.admin = this.client();
+  }
+
+  private client(): Admin {
+    const admin = new Admin(this.options);
+    if (this.failures) recordFailures(admin, this.failures);
+    return admin;
+  }
+
+  private async run<T>(
+    what: string,
+    fn: (admin: Admin) => Promise<T>,
+    timeoutMs = this.defaultTimeoutMs,
+  ): Promise<T> {
+    const admin = this.admin;
+    try {
+      return await withTimeout(fn(admin), timeoutMs, what);
+    } catch (error) {
+      // A request left hanging on a frozen broker must not hold the next call.
+      if (this.admin === admin) {
+        this.admin = this.client();
+        admin
+          .close()
+          .catch((closeError: unknown) =>
+            this.logger.debug(`admin reset: ${String(closeError)}`),
+          );
+      }
+      throw error;
+    }
+  }
+
+  async describeCluster(timeoutMs?: number): Promise<ClusterView> {
+    const metadata = await this.run(
+      'describeCluster',
+      (admin) => admin.metadata({ topics: [], forceUpdate: true }),
+      timeoutMs,
+    );
+    return {
+      clusterId: metadata.id,
+      controller: metadata.controllerId >= 0 ? metadata.controllerId : null,
+      brokers: [...metadata.brokers].map(([nodeId, { host, port }]) => ({
+        nodeId,
+        host,
+        port,
+      })),
+    };
+  }
+
+  async listTopics(timeoutMs?: number): Promise<string[]> {
+    return this.run('listTopics', (admin) => admin.listTopics(), timeoutMs);
+  }
+
+  async createTopic(
+    topic: string,
+    numPartitions: number,
+    replicationFactor: number | undefined,
+    timeoutMs = this.defaultTimeoutMs,
+  ): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const created = await this.run(
+      `createTopics(${topic})`,
+      (admin) =>
+        admin
+          .createTopics({
+            topics: [topic],
+            partitions: numPartitions,
+            // -1: the broker's default.replication.factor.
+            replicas: replicationFactor ?? -1,
+          })
+          .then(
+            () => true,
+            (error: unknown) => {
+              if (hasApiError(error, 'TOPIC_ALREADY_EXISTS')) return false;
+              throw error;
+            },
+          ),
+      timeoutMs,
+    );
+    // Like kafkajs' waitForLeaders: every partition has a leader before it is used.
+    while (Date.now() < deadline) {
+      const metadata = await this.run(
+        `metadata(${topic})`,
+        (admin) => admin.metadata({ topics: [topic], forceUpdate: true }),
+        Math.max(deadline - Date.now(), 1),
+      ).catch(() => undefined);
+      const partitions = metadata?.topics.get(topic)?.partitions ?? [];
+      if (
+        partitions.length > 0 &&
+        partitions.every((partition) => partition && partition.leader >= 0)
+      ) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return created;
+  }
+
+  async topicReplication(
+    topic: string,
+    timeoutMs?: number,
+  ): Promise<TopicReplication> {
+    const [metadata, configs] = await Promise.all([
+      this.run(
+        `metadata(${topic})`,
+        (admin) => admin.metadata({ topics: [topic], forceUpdate: true }),
+        timeoutMs,
+      ),
+      this.run(
+        `describeConfigs(${topic})`,
+        (admin) =>
+          admin.describeConfigs({
+            resources: [
+              {
+                resourceType: TOPIC_RESOURCE,
+                resourceName: topic,
+                configurationKeys: ['min.insync.replicas'],
+              },
+            ],
+          }),
+        timeoutMs,
+      ).catch(() => undefined),
+    ]);
+    const value = configs?.[0]?.configs.find(
+      (config) => config.name === 'min.insync.replicas',
+    )?.value;
+    return {
+      replicationFactor:
+        metadata.topics.get(topic)?.partitions[0]?.replicas.length ?? 0,
+      minInsyncReplicas:
+        value === undefined || value === null ? null : Number(value),
+    };
+  }
+
+  async partitionCount(topic: string, timeoutMs?: number): Promise<number> {
+    const metadata = await this.run(
+      `metadata(${topic})`,
+      (admin) => admin.metadata({ topics: [topic], forceUpdate: true }),
+      timeoutMs,
+    );
+    return metadata.topics.get(topic)?.partitionsCount ?? 0;
+  }
+
+  async topicOffsets(
+    topic: string,
+    timeoutMs?: number,
+  ): Promise<PartitionOffsets[]> {
+    const count = await this.partitionCount(topic, timeoutMs);
+    const at = (timestamp: bigint) =>
+      this.run(
+        `listOffsets(${topic})`,
+        (admin) =>
+          admin.listOffsets({
+            topics: [
+              {
+                name: topic,
+                partitions: Array.from({ length: count }, (_, i) => ({
+                  partitionIndex: i,
+                  timestamp,
+                })),
+              },
+            ],
+          }),
+        timeoutMs,
+      );
+    const [low, high] = await Promise.all([at(EARLIEST), at(LATEST)]);
+    const offsetsOf = (listed: typeof low) =>
+      new Map(
+        (listed.find((t) => t.name === topic)?.partitions ?? []).map((p) => [
+          p.partitionIndex,
+          String(p.offset),
+        ]),
+      );
+    const lows = offsetsOf(low);
+    const highs = offsetsOf(high);
+    return [...highs.keys()]
+      .sort((a, b) => a - b)
+      .map((partition) => ({
+        partition,
+        low: lows.get(partition) ?? '0',
+        high: highs.get(partition) ?? '0',
+      }));
+  }
+
+  async committedOffsets(
+    groupId: string,
+    topic: string,
+    timeoutMs?: number,
+  ): Promise<Map<number, string>> {
+    const count = await this.partitionCount(topic, timeoutMs);
+    const groups = await this.run(
+      `listConsumerGroupOffsets(${groupId})`,
+      (admin) =>
+        admin.listConsumerGroupOffsets({
+          groups: [
+            {
+              groupId,
+              topics: [
+                {
+                  name: topic,
+                  partitionIndexes: Array.from({ length: count }, (_, i) => i),
+                },
+              ],
+            },
+          ],
+        }),
+      timeoutMs,
+    );
+    const committed = new Map<number, string>();
+    const partitions =
+      groups
+        .find((g) => g.groupId === groupId)
+        ?.topics.find((t) => t.name === topic)?.partitions ?? [];
+    for (const { partitionIndex, committedOffset } of partitions) {
+      committed.set(partitionIndex, String(committedOffset));
+    }
+    return committed;
+  }
+
+  async describeGroups(
+    groupIds: string[],
+    topic: string,
+    timeoutMs?: number,
+  ): Promise<GroupView[]> {
+    if (this.groupProtocol === 'consumer') {
+      return this.run(
+        'consumerGroupDescribe',
+        () => this.describeConsumerGroups(groupIds, topic),
+        timeoutMs,
+      );
+    }
+    const groups = await this.run(
+      'describeGroups',
+      (admin) => admin.describeGroups({ groups: groupIds }),
+      timeoutMs,
+    );
+    return groupIds.map((groupId) => {
+      const group = groups.get(groupId);
+      return {
+        groupId,
+        state: group?.state ?? 'Dead',
+        members: [...(group?.members.values() ?? [])].map((member) => ({
+          memberId: member.id,
+          clientId: member.clientId,
+          clientHost: member.clientHost.replace(/^\//, ''),
+          partitions: [
+            ...(member.assignments?.get(topic)?.partitions ?? []),
+          ].sort((a, b) => a - b),
+        })),
+      };
+    });
+  }
+
+  /** KIP-848 groups, from their coordinators (ConsumerGroupDescribe). */
+  private async describeConsumerGroups(
+    groupIds: string[],
+    topic: string,
+  ): Promise<GroupView[]> {
+    const coordinators = await this.admin.findCoordinator({
+      keyType: GROUP_KEY,
+      keys: groupIds,
+    });
+    return Promise.all(
+      groupIds.map(async (groupId) => {
+        const coordinator = coordinators.find((c) => c.key === groupId);
+        if (!coordinator || coordinator.nodeId < 0) {
+          return { groupId, state: 'Dead', members: [] };
+        }
+        const connection = await this.coordinator(
+          coordinator.host,
+          coordinator.port,
+        );
+        const { groups } = await consumerGroupDescribeV0.api.async(
+          connection,
+          [groupId],
+          false,
+        );
+        const group = groups[0];
+        return {
+          groupId,
+          // Kafka names the consumer protocol's states in lower case ('stable', 'empty').
+          state: capitalized(group?.groupState ?? 'dead'),
+          members: (group?.members ?? []).map((member) => ({
+            memberId: member.memberId,
+            clientId: member.clientId,
+            clientHost: member.clientHost.replace(/^\//, ''),
+            partitions: member.assignment.topicPartitions
+              .filter((t) => t.topicName === topic)
+              .flatMap((t) => t.partitions)
+              .sort((a, b) => a - b),
+          })),
+        };
+      }),
+    );
+  }
+
+  private async coordinator(host: string, port: number): Promise<Connection> {
+    const key = `${host}:${port}`;
+    const existing = this.coordinators.get(key);
+    if (existing?.isConnected()) return existing;
+    existing?.close().catch(() => undefined);
+    const connection = new Connection(this.options.clientId, {
+      connectTimeout: this.options.connectTimeout,
+      requestTimeout: this.options.requestTimeout,
+      tls: this.options.tls,
+      sasl: this.options.sasl,
+    });
+    this.coordinators.set(key, connection);
+    await connection.connect(host, port);
+    return connection;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([
+      this.admin.close(),
+      ...[...this.coordinators.values()].map((c) => c.close()),
+    ]);
+  }
+}
+
+function capitalized(state: string): string {
+  return state.charAt(0).toUpperCase() + state.slice(1);
+}
+
+/** The library names a broker's error code `apiId` somewhere in the error's tree. */
+export function hasApiError(error: unknown, apiId: string): boolean {
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < 32; seen++) {
+    const current = pending.shift() as
+      { apiId?: unknown; errors?: unknown; cause?: unknown } | undefined;
+    if (!current || typeof current !== 'object') continue;
+    if (current.apiId === apiId) return true;
+    if (Array.isArray(current.errors))
+      pending.push(...(current.errors as unknown[]));
+    pending.push(current.cause);
+  }
+  return false;
+}

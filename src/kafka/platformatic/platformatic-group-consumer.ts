@@ -1,0 +1,328 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import {
+  Consumer,
+  type ConsumerOptions,
+  type Message,
+  type MessagesStream,
+} from '@platformatic/kafka';
+import type { GroupProtocol } from '../../config/configuration.js';
+import type {
+  ConsumedRecord,
+  GroupConsumerPort,
+  GroupConsumerRun,
+  GroupConsumerSettings,
+  GroupMembershipEvents,
+  RecordHeaderValue,
+} from '../client/group-consumer.port.js';
+import { addHeader } from '../client/record-headers.js';
+import { kafkaErrorCause } from '../kafka.errors.js';
+import { PartitionQueues } from './partition-queues.js';
+
+type Record = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** The library's tracing channel of fetches: its asyncStart carries each response. */
+const FETCHES = 'tracing:plt:kafka:consumer:fetches:asyncStart';
+
+/** Records fetched but not yet handed over above which fetching waits. */
+const MAX_BUFFERED_RECORDS = 4_000;
+
+/**
+ * The group consumer port on @platformatic/kafka. The library hands records
+ * one by one through a stream; this adapter gathers each partition's records
+ * into batches (PartitionQueues), runs at most `concurrency` partitions at
+ * once, keeps order inside each, and pauses the stream while too much is
+ * buffered. Commits are only the caller's (autocommit off). Speaks both group
+ * protocols: `consumer` (KIP-848: the broker assigns, incrementally) and
+ * `classic` (JoinGroup/SyncGroup).
+ */
+export class PlatformaticGroupConsumer implements GroupConsumerPort {
+  private consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly create: () => Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private running: GroupConsumerRun | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restarts = 0;
+  private closed = false;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private queues: PartitionQueues<Record> | undefined;
+  private topic = '';
+  private events: GroupMembershipEvents | undefined;
+  private readonly highWatermarks = new Map<number, bigint>();
+  private readonly leaderEpochs = new Map<number, number>();
+  private assigned = new Set<number>();
+  /** Bumped each time a partition leaves this member: batches fetched before are stale. */
+  private readonly tenure = new Map<number, number>();
+  private paused = false;
+  private backpressured = false;
+  private stopped = false;
+  private readonly onFetch = (message: unknown) => this.fetched(message);
+
+  constructor(
+    options: Omit<
+      ConsumerOptions<Buffer, Buffer, Buffer, Buffer>,
+      'groupId' | 'groupProtocol'
+    >,
+    settings: GroupConsumerSettings,
+    readonly protocol: GroupProtocol,
+  ) {
+    const group =
+      protocol === 'consumer'
+        ? // Session and heartbeat are the broker's (group.consumer.*) in KIP-848.
+          { groupProtocol: 'consumer' as const }
+        : {
+            groupProtocol: 'classic' as const,
+            sessionTimeout: settings.sessionTimeoutMs,
+            heartbeatInterval: settings.heartbeatIntervalMs,
+            rebalanceTimeout: settings.rebalanceTimeoutMs,
+          };
+    this.create = () =>
+      new Consumer({
+        ...options,
+        ...group,
+        groupId: settings.groupId,
+        autocommit: false,
+      });
+    this.consumer = this.create();
+  }
+
+  async run(run: GroupConsumerRun, events: GroupMembershipEvents) {
+    this.topic = run.topic;
+    this.events = events;
+    this.running = run;
+    subscribe(FETCHES, this.onFetch);
+    await this.start(run, events);
+  }
+
+  private async start(run: GroupConsumerRun, events: GroupMembershipEvents) {
+    this.stopped = false;
+    this.watch(events);
+    this.queues = new PartitionQueues<Record>(
+      Math.max(1, run.concurrency),
+      (partition: number, records: Record[]) =>
+        this.deliver(run, partition, records).catch((error: unknown) =>
+          this.crash(error),
+        ),
+      () => this.flowControl(),
+    );
+    const stream = await this.consumer.consume({
+      topics: [run.topic],
+      autocommit: false,
+      mode: 'committed',
+      fallbackMode: run.fromBeginning ? 'earliest' : 'latest',
+      // Why: close() waits for the fetch in flight; see the kafkajs adapter.
+      maxWaitTime: 1_000,
+      maxBytesPerPartition: 128 * 1024,
+      maxBytes: 1024 * 1024,
+    });
+    this.stream = stream;
+    stream.on('data', (record: Record) => {
+      if (this.assigned.has(record.partition)) {
+        this.leaderEpochs.set(record.partition, record.leaderEpoch);
+        this.queues?.push(record.partition, record);
+      }
+    });
+    stream.on('error', (error: Error) => this.crash(error));
+    this.assignmentChanged();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.flowControl();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.flowControl();
+  }
+
+  async commit(
+    topic: string,
+    offsets: readonly { partition: number; offset: string }[],
+  ): Promise<void> {
+    await this.consumer.commit({
+      offsets: offsets.map(({ partition, offset }) => ({
+        topic,
+        partition,
+        offset: BigInt(offset),
+        leaderEpoch: this.leaderEpochs.get(partition) ?? -1,
+      })),
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.restartTimer);
+    unsubscribe(FETCHES, this.onFetch);
+    await this.stop();
+  }
+
+  private async stop(): Promise<void> {
+    this.stopped = true;
+    this.queues?.clear();
+    const { stream, consumer } = this;
+    this.stream = undefined;
+    try {
+      await stream?.close();
+    } finally {
+      await consumer.close(true);
+    }
+  }
+
+  /**
+   * The stream failed (its retries ran out) or a batch threw: this member
+   * leaves and starts again after a growing delay (0.3 s to 2 s: back within
+   * ~2 s of the cluster answering). A refusal (authorization) is the
+   * caller's to retry: it is told no restart follows.
+   */
+  private crash(error: unknown): void {
+    if (this.stopped || this.closed) return;
+    const events = this.events;
+    const run = this.running;
+    const refused = kafkaErrorCause(error) === 'not_authorized';
+    events?.crashed(error, !refused);
+    void this.stop().catch(() => undefined);
+    if (refused || !events || !run) return;
+    const delayMs = Math.min(300 * 2 ** this.restarts++, 2_000);
+    this.restartTimer = setTimeout(() => {
+      if (this.closed) return;
+      this.consumer = this.create();
+      this.assigned = new Set();
+      this.joinedOnce = false;
+      this.start(run, events).catch((startError: unknown) =>
+        this.crash(startError),
+      );
+    }, delayMs);
+  }
+
+  /** One partition's gathered records to the caller, as a batch of the port. */
+  private async deliver(
+    run: GroupConsumerRun,
+    partition: number,
+    records: Record[],
+  ): Promise<void> {
+    const tenure = this.tenure.get(partition) ?? 0;
+    const isActive = () =>
+      !this.stopped &&
+      this.assigned.has(partition) &&
+      (this.tenure.get(partition) ?? 0) === tenure;
+    if (!isActive()) return;
+    const last = records[records.length - 1];
+    const known = this.highWatermarks.get(partition);
+    await run.eachBatch({
+      topic: run.topic,
+      partition,
+      highWatermark: String(
+        known !== undefined && known > last.offset ? known : last.offset + 1n,
+      ),
+      records: records.map(toConsumedRecord),
+      isActive,
+      // The stream reads on from where it is; a batch cut short is read again
+      // by the partition's next owner (or this member after a rejoin), from
+      // the last commit.
+      resolve: () => undefined,
+      // The library heartbeats on its own timer, whatever the handlers do.
+      heartbeat: () => Promise.resolve(),
+    });
+  }
+
+  /** Fetching waits while the caller paused it or too much is buffered. */
+  private flowControl(): void {
+    const stream = this.stream;
+    if (!stream || this.stopped) return;
+    const buffered = this.queues?.size ?? 0;
+    if (buffered >= MAX_BUFFERED_RECORDS) this.backpressured = true;
+    else if (buffered <= MAX_BUFFERED_RECORDS / 2) this.backpressured = false;
+    const wait = this.paused || this.backpressured;
+    this.queues?.hold(this.paused);
+    if (wait && !stream.isPaused()) stream.pause();
+    else if (!wait && stream.isPaused()) stream.resume();
+  }
+
+  /** The partitions' end offsets, from the library's own fetch responses. */
+  private fetched(message: unknown): void {
+    const context = message as {
+      client?: unknown;
+      result?: {
+        responses?: {
+          partitions?: { partitionIndex: number; highWatermark: bigint }[];
+        }[];
+      };
+    };
+    if (context.client !== this.consumer) return;
+    // This consumer fetches one topic only.
+    for (const topic of context.result?.responses ?? []) {
+      for (const { partitionIndex, highWatermark } of topic.partitions ?? []) {
+        if (highWatermark >= 0n) {
+          this.highWatermarks.set(partitionIndex, highWatermark);
+        }
+      }
+    }
+  }
+
+  private watch(events: GroupMembershipEvents): void {
+    const { consumer } = this;
+    consumer.on('consumer:group:join', () => this.assignmentChanged());
+    consumer.on('consumer:group:rebalance', () => events.rebalancing());
+    consumer.on('consumer:heartbeat:end', () => {
+      events.heartbeat(consumer.generationId);
+      // KIP-848 hands assignment changes over in heartbeat answers.
+      this.assignmentChanged();
+    });
+    consumer.on('consumer:heartbeat:error', ({ error }) => {
+      if (isTimeout(error)) events.coordinatorSilent('Heartbeat');
+    });
+  }
+
+  /** Tells the caller when this member's partitions of the topic changed. */
+  private assignmentChanged(): void {
+    const events = this.events;
+    if (!events || this.stopped) return;
+    const assignment = this.consumer.assignments;
+    if (assignment === null) return;
+    const now = new Set(
+      assignment.find((a) => a.topic === this.topic)?.partitions ?? [],
+    );
+    const same =
+      now.size === this.assigned.size &&
+      [...now].every((partition) => this.assigned.has(partition));
+    if (same && this.joinedOnce) return;
+    this.restarts = 0;
+    for (const partition of this.assigned) {
+      if (!now.has(partition)) {
+        this.tenure.set(partition, (this.tenure.get(partition) ?? 0) + 1);
+        this.queues?.drop(partition);
+      }
+    }
+    this.assigned = now;
+    this.joinedOnce = true;
+    events.joined(
+      this.consumer.memberId ?? '',
+      false,
+      [...now].sort((a, b) => a - b),
+    );
+  }
+
+  private joinedOnce = false;
+}
+
+function isTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 'PLT_KFK_TIMEOUT';
+}
+
+/** The library's message in the port's plain shape (a header may repeat). */
+function toConsumedRecord(record: Record): ConsumedRecord {
+  let headers: { [name: string]: RecordHeaderValue } | undefined;
+  const entries = record.headerEntries;
+  if (entries.length > 0) {
+    headers = {};
+    for (const [name, value] of entries) {
+      addHeader(headers, name.toString(), value);
+    }
+  }
+  return {
+    offset: String(record.offset),
+    key: record.key ?? null,
+    value: record.value ?? null,
+    headers,
+    timestamp: String(record.timestamp),
+  };
+}

@@ -1,0 +1,137 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Producer, type ProducerOptions } from '@platformatic/kafka';
+import {
+  KafkaProducer,
+  type OutgoingRecord,
+  type SentPartition,
+} from '../client/kafka-producer.port.js';
+import { withTimeout } from '../kafka.errors.js';
+
+/** acks=all: every in-sync replica has the records before the answer. */
+const ALL_REPLICAS = -1;
+
+/**
+ * The producer port on @platformatic/kafka: idempotent, acks=all, bounded by
+ * PRODUCE_TIMEOUT_MS. As in the kafkajs adapter, a send that fails or
+ * outlives the bound retires its producer: the next send gets a new producer
+ * id and fresh sequence numbers, and the retired one is closed once its own
+ * retries settle (its records are the unknown outcome the caller was told of).
+ * One send at a time is the caller's (SerialProducer).
+ */
+export class PlatformaticProducer
+  extends KafkaProducer
+  implements OnApplicationShutdown
+{
+  private readonly logger = new Logger(PlatformaticProducer.name);
+  private session: Session;
+  private readonly retired = new Set<Session>();
+  private sessions = 0;
+
+  constructor(
+    private readonly options: ProducerOptions<Buffer, Buffer, Buffer, Buffer>,
+    private readonly timeoutMs: number,
+  ) {
+    super();
+    this.session = this.openSession();
+  }
+
+  get isConnected(): boolean {
+    return this.session.producer.isConnected();
+  }
+
+  async connect(): Promise<void> {
+    await withTimeout(
+      this.session.producer.metadata({ topics: [] }),
+      this.timeoutMs,
+      'producer connect',
+    );
+  }
+
+  async send(
+    topic: string,
+    records: OutgoingRecord[],
+  ): Promise<SentPartition[]> {
+    const session = this.session;
+    const sending = session.producer.send({
+      messages: records.map(({ partition, key, value, headers }) => ({
+        topic,
+        partition,
+        key: key === null || key === undefined ? undefined : Buffer.from(key),
+        value: typeof value === 'string' ? Buffer.from(value) : value,
+        headers: headers && headerMap(headers),
+      })),
+    });
+    this.track(session, sending);
+    try {
+      const result = await withTimeout(
+        sending,
+        this.timeoutMs,
+        `send to ${topic}`,
+      );
+      // One entry per partition: the offset of the first record written there.
+      return (result.offsets ?? []).map(({ partition, offset }) => ({
+        partition,
+        baseOffset: String(offset),
+      }));
+    } catch (error) {
+      this.retire(session);
+      throw error;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const all = [this.session, ...this.retired];
+    this.retired.clear();
+    await Promise.allSettled(all.map((s) => s.producer.close()));
+  }
+
+  private openSession(): Session {
+    this.sessions++;
+    return {
+      producer: new Producer({
+        ...this.options,
+        idempotent: true,
+        acks: ALL_REPLICAS,
+      }),
+      pending: new Set(),
+    };
+  }
+
+  private track(session: Session, sent: Promise<unknown>): void {
+    session.pending.add(sent);
+    const settled = (): void => {
+      session.pending.delete(sent);
+      this.closeIfIdle(session);
+    };
+    sent.then(settled, settled);
+  }
+
+  private retire(session: Session): void {
+    if (session !== this.session) return;
+    this.session = this.openSession();
+    this.retired.add(session);
+    this.logger.warn(
+      `a send had an unknown outcome: new producer session #${this.sessions}; the old one closes when its ${session.pending.size} pending send(s) settle`,
+    );
+    this.closeIfIdle(session);
+  }
+
+  private closeIfIdle(session: Session): void {
+    if (!this.retired.has(session) || session.pending.size > 0) return;
+    this.retired.delete(session);
+    session.producer.close().catch(() => undefined);
+  }
+}
+
+interface Session {
+  producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  pending: Set<Promise<unknown>>;
+}
+
+function headerMap(headers: Record<string, string>): Map<Buffer, Buffer> {
+  const map = new Map<Buffer, Buffer>();
+  for (const name of Object.keys(headers)) {
+    map.set(Buffer.from(name), Buffer.from(headers[name]));
+  }
+  return map;
+}
