@@ -100,6 +100,7 @@ function renderMembers(view) {
 
 function render(view) {
   $('topic').textContent = view.topic;
+  $('engine').textContent = `${view.engine.client}, ${view.engine.groupProtocol === 'consumer' ? 'consumer protocol (KIP-848)' : 'classic protocol'}`;
   const status = $('status');
   status.textContent = view.error ? view.error : `Updated ${new Date(view.at).toLocaleTimeString()}`;
   status.classList.toggle('error', Boolean(view.error));

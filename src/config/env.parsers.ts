@@ -103,6 +103,17 @@ export class EnvReader {
     return raw as T;
   }
 
+  /** Unset or empty: undefined (the default then depends on another setting). */
+  optionalOneOf<T extends string>(
+    name: string,
+    allowed: readonly T[],
+  ): T | undefined {
+    const raw = this.raw(name);
+    return raw === undefined || raw === ''
+      ? undefined
+      : this.oneOf(name, allowed[0], allowed);
+  }
+
   check(condition: boolean, problem: string): void {
     if (!condition) {
       this.problems.push(problem);

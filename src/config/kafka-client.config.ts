@@ -25,11 +25,9 @@ export function readKafkaClient(
   nodeVersion = process.versions.node,
 ): { client: KafkaClientName; groupProtocol: GroupProtocol } {
   const client = read.oneOf('KAFKA_CLIENT', 'kafkajs', KAFKA_CLIENTS);
-  const groupProtocol = read.oneOf(
-    'KAFKA_GROUP_PROTOCOL',
-    client === 'platformatic' ? 'consumer' : 'classic',
-    GROUP_PROTOCOLS,
-  );
+  const groupProtocol =
+    read.optionalOneOf('KAFKA_GROUP_PROTOCOL', GROUP_PROTOCOLS) ??
+    (client === 'platformatic' ? 'consumer' : 'classic');
   read.check(
     client !== 'kafkajs' || groupProtocol === 'classic',
     'KAFKA_GROUP_PROTOCOL=consumer (KIP-848) needs KAFKA_CLIENT=platformatic: kafkajs speaks only the classic group protocol',

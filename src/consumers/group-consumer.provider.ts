@@ -66,6 +66,7 @@ export function groupConsumerProvider(
           transportId: spec.transportId,
           groupId,
           topic: topics.topic,
+          engine: { client: kafka.client, groupProtocol: kafka.groupProtocol },
           shutdownTimeoutMs: app.shutdownTimeoutMs,
           partitionsConcurrently: () => topics.partitionCount,
           decode: decodeDemoMessage,

@@ -8,6 +8,7 @@ import {
 
 const FRAME: ViewFrame = {
   topic: 't',
+  engine: { client: 'platformatic', groupProtocol: 'consumer' },
   groupIds: ['rt', 'an'],
   produce: { available: true, keyRequired: false },
 };
@@ -53,6 +54,10 @@ describe('deriveView', () => {
     const view = deriveView(FRAME, memory, second, first);
 
     expect(view.partitions.map((p) => p.recordsPerSecond)).toEqual([10, 0]);
+    expect(view.engine).toEqual({
+      client: 'platformatic',
+      groupProtocol: 'consumer',
+    });
     const [rt, an] = view.groups;
     expect(rt.recordsPerSecond).toBe(15); // (14 + 20) - 4 over 2 s
     expect(rt.partitions.map((p) => [p.committed, p.lag])).toEqual([

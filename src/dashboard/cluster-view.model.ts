@@ -51,6 +51,7 @@ export function emptyMemory(): ViewMemory {
 /** The parts of a view that do not come from Kafka. */
 export interface ViewFrame {
   topic: string;
+  engine: ClusterView['engine'];
   /** [realtime's id, analytics' id] */
   groupIds: string[];
   produce: ClusterView['produce'];
@@ -60,6 +61,7 @@ export function emptyView(frame: ViewFrame, at: number): ClusterView {
   return {
     at: new Date(at).toISOString(),
     topic: frame.topic,
+    engine: frame.engine,
     partitions: [],
     groups: [],
     produce: frame.produce,

@@ -135,6 +135,10 @@ export class ClusterViewService implements OnModuleDestroy {
   private frame(): ViewFrame {
     return {
       topic: this.kafka.topic,
+      engine: {
+        client: this.kafka.client,
+        groupProtocol: this.kafka.groupProtocol,
+      },
       groupIds: [
         this.consumers.realtimeGroupId,
         this.consumers.analyticsGroupId,

@@ -2,6 +2,8 @@
 export interface ClusterView {
   at: string;
   topic: string;
+  /** The client library and group protocol this replica's members speak. */
+  engine: { client: string; groupProtocol: string };
   partitions: PartitionView[];
   groups: GroupBandView[];
   /** Can this replica's form produce, and does it need the API key (never the key itself). */

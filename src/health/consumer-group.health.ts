@@ -49,6 +49,8 @@ export class ConsumerGroupHealthIndicator {
     const indicator = this.indicators.check(state.name);
     const details = {
       groupId: state.groupId,
+      client: state.engine.client,
+      groupProtocol: state.engine.groupProtocol,
       state: state.status,
       ...(detailed ? { memberId: state.memberId } : {}),
       assignedPartitions: [...state.assignedPartitions],

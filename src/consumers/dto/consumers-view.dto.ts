@@ -33,6 +33,17 @@ export class GroupConsumerDto implements GroupConsumerSnapshot {
   })
   groupId!: string;
   @ApiProperty({ example: 'demo-messages' }) topic!: string;
+  @ApiProperty({
+    enum: ['kafkajs', 'platformatic'],
+    description: 'The client library that speaks for the group (KAFKA_CLIENT)',
+  })
+  client!: string;
+  @ApiProperty({
+    enum: ['classic', 'consumer'],
+    description:
+      'The consumer group protocol: classic, or consumer (KIP-848: the broker assigns partitions)',
+  })
+  groupProtocol!: string;
   @ApiProperty({ enum: STATUSES }) status!: GroupConsumerStatus;
   @ApiProperty({ type: String, nullable: true }) memberId!: string | null;
   @ApiProperty({ type: Number, nullable: true }) generationId!: number | null;

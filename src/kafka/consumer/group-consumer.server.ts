@@ -18,7 +18,10 @@ import {
 import { errorMessage, isTimeout, withTimeout } from '../kafka.errors.js';
 import { untilTopicKnown } from '../topics/topic-propagation.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
-import { GroupConsumerState } from './group-consumer.state.js';
+import {
+  type GroupEngine,
+  GroupConsumerState,
+} from './group-consumer.state.js';
 import { accessRefusal } from './access-refusal.js';
 import { HungCoordinator } from './hung-coordinator.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -59,6 +62,8 @@ export interface GroupConsumerOptions extends ConsumerTuning {
   onProcessed?: (meta: GroupMessageMeta, payload: unknown) => void;
   /** Told of every record, retry, commit and rebalance (metrics). */
   observer?: GroupConsumerObserver;
+  /** The client and group protocol the group's members speak (shown in /consumers and /health). */
+  engine?: GroupEngine;
   /** Bound of one commit; a commit that outlives it means a hanging coordinator (HungCoordinator). */
   commitTimeoutMs: number;
   /** True when the group's coordinator answers a bounded request now. */
@@ -170,6 +175,7 @@ export class GroupConsumerServer
       options.groupId,
       options.topic,
       options.observer,
+      options.engine,
     );
     this.pipeline = new RecordPipeline({
       groupId: options.groupId,

@@ -4,10 +4,20 @@ import type { GroupConsumerObserver } from './group-consumer.observer.js';
 export type GroupConsumerStatus =
   'starting' | 'joined' | 'rebalancing' | 'stopped' | 'crashed';
 
+/** Which client speaks for the group, and in which group protocol. */
+export interface GroupEngine {
+  client: string;
+  groupProtocol: string;
+}
+
 export interface GroupConsumerSnapshot {
   name: string;
   groupId: string;
   topic: string;
+  /** The client library (KAFKA_CLIENT). */
+  client: string;
+  /** classic or consumer (KIP-848) (KAFKA_GROUP_PROTOCOL). */
+  groupProtocol: string;
   status: GroupConsumerStatus;
   memberId: string | null;
   generationId: number | null;
@@ -72,6 +82,10 @@ export class GroupConsumerState {
     readonly groupId: string,
     readonly topic: string,
     private readonly observer?: GroupConsumerObserver,
+    readonly engine: GroupEngine = {
+      client: 'kafkajs',
+      groupProtocol: 'classic',
+    },
   ) {}
 
   /** The generation id comes with the next HEARTBEAT (GROUP_JOIN does not carry it). */
@@ -188,6 +202,8 @@ export class GroupConsumerState {
       name: this.name,
       groupId: this.groupId,
       topic: this.topic,
+      client: this.engine.client,
+      groupProtocol: this.engine.groupProtocol,
       status: this.status,
       memberId: this.memberId,
       generationId: this.generationId,
