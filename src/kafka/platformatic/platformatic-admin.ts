@@ -37,7 +37,10 @@ export class PlatformaticAdmin
   private readonly logger = new Logger(PlatformaticAdmin.name);
   private admin: Admin;
   /** Connections to group coordinators, for ConsumerGroupDescribe. */
-  private readonly coordinators = new Map<string, Connection>();
+  private readonly coordinators = new Map<
+    string,
+    { connection: Connection; connecting: Promise<Connection> }
+  >();
 
   constructor(
     private readonly options: AdminOptions,
@@ -317,11 +320,13 @@ export class PlatformaticAdmin
           coordinator.host,
           coordinator.port,
         );
-        const { groups } = await consumerGroupDescribeV0.api.async(
-          connection,
-          [groupId],
-          false,
-        );
+        const { groups } = await consumerGroupDescribeV0.api
+          .async(connection, [groupId], false)
+          .catch((error: unknown) => {
+            // The next call connects again (the coordinator may have moved).
+            this.forgetCoordinator(connection, error);
+            throw error;
+          });
         const group = groups[0];
         return {
           groupId,
@@ -341,26 +346,52 @@ export class PlatformaticAdmin
     );
   }
 
-  private async coordinator(host: string, port: number): Promise<Connection> {
+  /**
+   * One connection per coordinator, shared by concurrent calls (the health
+   * monitor, the dashboard and /consumers ask at once); forgotten when it
+   * fails, so the next call connects again.
+   */
+  private coordinator(host: string, port: number): Promise<Connection> {
     const key = `${host}:${port}`;
-    const existing = this.coordinators.get(key);
-    if (existing?.isConnected()) return existing;
-    existing?.close().catch(() => undefined);
+    const cached = this.coordinators.get(key);
+    if (cached) return cached.connecting;
     const connection = new Connection(this.options.clientId, {
       connectTimeout: this.options.connectTimeout,
       requestTimeout: this.options.requestTimeout,
       tls: this.options.tls,
       sasl: this.options.sasl,
     });
-    this.coordinators.set(key, connection);
-    await connection.connect(host, port);
-    return connection;
+    const connecting = Promise.resolve(connection.connect(host, port)).then(
+      () => connection,
+    );
+    this.coordinators.set(key, { connection, connecting });
+    // A broker that closes the connection emits 'error': this admin's to handle.
+    connection.on('error', (error) =>
+      this.forgetCoordinator(connection, error),
+    );
+    connection.on('close', () => this.forgetCoordinator(connection, 'closed'));
+    connecting.catch((error: unknown) =>
+      this.forgetCoordinator(connection, error),
+    );
+    return connecting;
+  }
+
+  private forgetCoordinator(connection: Connection, why: unknown): void {
+    const key = [...this.coordinators].find(
+      ([, entry]) => entry.connection === connection,
+    )?.[0];
+    if (key === undefined) return;
+    this.coordinators.delete(key);
+    this.logger.debug(`coordinator connection ${key} dropped: ${String(why)}`);
+    connection.close().catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([
       this.admin.close(),
-      ...[...this.coordinators.values()].map((c) => c.close()),
+      ...[...this.coordinators.values()].map(({ connection }) =>
+        connection.close(),
+      ),
     ]);
   }
 }
