@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { AssignerProtocol } from 'kafkajs';
 import { onTestFailed } from 'vitest';
 import { deadLetterTopicName } from '../../src/kafka/kafka.constants.js';
 import { type JournalEntry, ReplicaProcess } from './replica-process.js';
@@ -101,15 +100,7 @@ export class Scenario {
       if (group?.state !== 'Stable')
         throw new Error(`${name}: broker says ${group?.state}`);
       const onBroker = new Map(
-        group.members.map((m) => {
-          const decoded = AssignerProtocol.MemberAssignment.decode(
-            m.memberAssignment,
-          );
-          return [
-            m.memberId,
-            [...(decoded?.assignment[this.topic] ?? [])].sort((a, b) => a - b),
-          ];
-        }),
+        group.members.map((m) => [m.memberId, m.assignment[this.topic] ?? []]),
       );
       split[name] = {};
       for (const { r, view } of views) {

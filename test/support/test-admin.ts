@@ -1,5 +1,11 @@
 import {
+  Admin as PlatformaticAdmin,
+  Connection,
+  consumerGroupDescribeV0,
+} from '@platformatic/kafka';
+import {
   type Admin,
+  AssignerProtocol,
   Kafka,
   type KafkaConfig,
   logLevel,
@@ -139,9 +145,38 @@ export class TestAdmin {
     );
   }
 
-  async describeGroup(groupId: string) {
+  /**
+   * The group as its coordinator describes it, in either protocol: classic
+   * groups through DescribeGroups (kafkajs), KIP-848 groups through
+   * ConsumerGroupDescribe (DescribeGroups calls them Dead, with no members),
+   * chosen by the engine under test (KAFKA_CLIENT, KAFKA_GROUP_PROTOCOL).
+   */
+  async describeGroup(groupId: string): Promise<BrokerGroup> {
+    if (groupProtocolUnderTest() === 'consumer') {
+      return describeConsumerGroup(this.brokers, groupId);
+    }
     const { groups } = await this.admin.describeGroups([groupId]);
-    return groups[0];
+    const group = groups[0];
+    return {
+      groupId,
+      state: group.state,
+      members: group.members.map((m) => {
+        const decoded =
+          m.memberAssignment.length > 0
+            ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment)
+            : null;
+        return {
+          memberId: m.memberId,
+          clientId: m.clientId,
+          assignment: Object.fromEntries(
+            Object.entries(decoded?.assignment ?? {}).map(([t, ps]) => [
+              t,
+              [...ps].sort((a, b) => a - b),
+            ]),
+          ),
+        };
+      }),
+    };
   }
 
   /**
@@ -225,4 +260,84 @@ export interface PlainRecord {
   key: string | null;
   value: string;
   headers: Record<string, string>;
+}
+
+/** A group as its coordinator describes it; `assignment`: topic → partitions, ascending. */
+export interface BrokerGroup {
+  groupId: string;
+  /** Classic: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead; KIP-848 the same names capitalized (Stable, Assigning, Reconciling, Empty, Dead). */
+  state: string;
+  members: {
+    memberId: string;
+    clientId: string;
+    assignment: Record<string, number[]>;
+  }[];
+}
+
+/** The group protocol the service under test speaks (its KAFKA_CLIENT's default unless set). */
+export function groupProtocolUnderTest(): 'classic' | 'consumer' {
+  const set = process.env.KAFKA_GROUP_PROTOCOL;
+  if (set === 'classic' || set === 'consumer') return set;
+  return process.env.KAFKA_CLIENT === 'platformatic' ? 'consumer' : 'classic';
+}
+
+/** ConsumerGroupDescribe (KIP-848) on the group's coordinator. */
+async function describeConsumerGroup(
+  brokers: string[],
+  groupId: string,
+): Promise<BrokerGroup> {
+  const admin = new PlatformaticAdmin({
+    clientId: 'e2e-admin',
+    bootstrapBrokers: brokers,
+  });
+  const connection = new Connection('e2e-admin');
+  connection.on('error', () => undefined);
+  try {
+    const [coordinator] = await admin.findCoordinator({
+      keyType: 0,
+      keys: [groupId],
+    });
+    await connection.connect(coordinator.host, coordinator.port);
+    const { groups } = await consumerGroupDescribeV0.api.async(
+      connection,
+      [groupId],
+      false,
+    );
+    const group = groups[0];
+    const state = group.groupState || 'dead';
+    return {
+      groupId,
+      state: state.charAt(0).toUpperCase() + state.slice(1),
+      members: group.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        assignment: Object.fromEntries(
+          m.assignment.topicPartitions.map((t) => [
+            t.topicName,
+            [...t.partitions].sort((a, b) => a - b),
+          ]),
+        ),
+      })),
+    };
+  } catch (error) {
+    // A group the coordinator does not know (GROUP_ID_NOT_FOUND) is Dead, as in DescribeGroups.
+    if (hasApiId(error, 'GROUP_ID_NOT_FOUND')) {
+      return { groupId, state: 'Dead', members: [] };
+    }
+    throw error;
+  } finally {
+    await connection.close().catch(() => undefined);
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/** @platformatic/kafka names a broker error `apiId`, somewhere in an AggregateError's tree. */
+function hasApiId(error: unknown, apiId: string): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const e = error as { apiId?: unknown; errors?: unknown[]; cause?: unknown };
+  return (
+    e.apiId === apiId ||
+    (e.errors ?? []).some((inner) => hasApiId(inner, apiId)) ||
+    hasApiId(e.cause, apiId)
+  );
 }

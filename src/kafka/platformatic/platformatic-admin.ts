@@ -323,6 +323,10 @@ export class PlatformaticAdmin
         const { groups } = await consumerGroupDescribeV0.api
           .async(connection, [groupId], false)
           .catch((error: unknown) => {
+            // A group its coordinator does not know: Dead, as DescribeGroups says.
+            if (hasApiError(error, 'GROUP_ID_NOT_FOUND')) {
+              return { groups: [] };
+            }
             // The next call connects again (the coordinator may have moved).
             this.forgetCoordinator(connection, error);
             throw error;

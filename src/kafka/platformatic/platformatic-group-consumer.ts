@@ -89,7 +89,15 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     this.events = events;
     this.running = run;
     subscribe(FETCHES, this.onFetch);
-    await this.start(run, events);
+    try {
+      await this.start(run, events);
+    } catch (error) {
+      // Like kafkajs, whose join follows run(): a group this member may not
+      // read is a crash the caller retries (readiness names the grant), not
+      // a failed boot. Anything else fails the start as before.
+      if (kafkaErrorCause(error) !== 'not_authorized') throw error;
+      this.crash(error);
+    }
   }
 
   private async start(run: GroupConsumerRun, events: GroupMembershipEvents) {
@@ -171,16 +179,17 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
    * The stream failed (its retries ran out) or a batch threw: this member
    * leaves and starts again after a growing delay (0.3 s to 2 s: back within
    * ~2 s of the cluster answering). A refusal (authorization) is the
-   * caller's to retry: it is told no restart follows.
+   * caller's to retry, and an error that says it cannot be retried ends the
+   * member for good (liveness fails): it is told no restart follows.
    */
   private crash(error: unknown): void {
     if (this.stopped || this.closed) return;
     const events = this.events;
     const run = this.running;
-    const refused = kafkaErrorCause(error) === 'not_authorized';
-    events?.crashed(error, !refused);
+    const final = kafkaErrorCause(error) === 'not_authorized' || isFinal(error);
+    events?.crashed(error, !final);
     void this.stop().catch(() => undefined);
-    if (refused || !events || !run) return;
+    if (final || !events || !run) return;
     const delayMs = Math.min(300 * 2 ** this.restarts++, 2_000);
     this.restartTimer = setTimeout(() => {
       if (this.closed) return;
@@ -302,6 +311,12 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   }
 
   private joinedOnce = false;
+}
+
+/** An error that says retrying cannot help (`retriable: false`, `canRetry: false`). */
+function isFinal(error: unknown): boolean {
+  const flags = error as { retriable?: unknown; canRetry?: unknown } | null;
+  return flags?.retriable === false || flags?.canRetry === false;
 }
 
 function isTimeout(error: unknown): boolean {
