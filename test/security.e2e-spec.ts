@@ -12,6 +12,7 @@ import { TestAdmin } from './support/test-admin.js';
 import { TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
 import { waitFor } from './support/wait-for.js';
+import { engineEnv } from './support/engine.js';
 
 const P = 2;
 
@@ -33,6 +34,7 @@ function runToExit(
       PATH: process.env.PATH ?? '',
       PORT: '0',
       LOG_FORMAT: 'json',
+      ...engineEnv(),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

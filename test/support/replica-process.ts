@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { engineEnv } from './engine.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -147,6 +148,7 @@ export class ReplicaProcess {
       env: {
         PATH: process.env.PATH ?? '',
         LOG_FORMAT: 'text',
+        ...engineEnv(),
         ...options.env,
         PORT: String(port),
         CONSUMER_JOURNAL_FILE: options.journal === false ? '' : journalFile,

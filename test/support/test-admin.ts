@@ -11,6 +11,7 @@ import {
   logLevel,
   type Producer,
 } from 'kafkajs';
+import { groupProtocolUnderTest } from './engine.js';
 import { uniqueName } from './unique.js';
 import { applyNonNegativeThrottleCheck } from '../../src/kafka/kafkajs/kafkajs-timeout.fix.js';
 
@@ -272,13 +273,6 @@ export interface BrokerGroup {
     clientId: string;
     assignment: Record<string, number[]>;
   }[];
-}
-
-/** The group protocol the service under test speaks (its KAFKA_CLIENT's default unless set). */
-export function groupProtocolUnderTest(): 'classic' | 'consumer' {
-  const set = process.env.KAFKA_GROUP_PROTOCOL;
-  if (set === 'classic' || set === 'consumer') return set;
-  return process.env.KAFKA_CLIENT === 'platformatic' ? 'consumer' : 'classic';
 }
 
 /** ConsumerGroupDescribe (KIP-848) on the group's coordinator. */
