@@ -126,6 +126,13 @@ function typeOf(error: Error): unknown {
   return type ?? apiId;
 }
 
+/** The broker error types found along an error's cause chain, outermost first. */
+export function brokerErrorTypes(error: unknown): string[] {
+  return [...causeChain(error)]
+    .map(typeOf)
+    .filter((type): type is string => typeof type === 'string');
+}
+
 /** @platformatic/kafka's error codes that say why without a broker error type. */
 const CAUSE_BY_CLIENT_CODE: Record<string, KafkaErrorCause> = {
   PLT_KFK_AUTHENTICATION: 'not_authenticated',

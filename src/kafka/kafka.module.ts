@@ -107,7 +107,9 @@ export class KafkaModule implements OnModuleInit {
         // A timeout hides why; kafkajs' last connection error says it.
         const why =
           kafkaErrorCause(error) === 'timeout' && this.failures.last
-            ? new Error(this.failures.last.message, { cause: error })
+            ? new Error(this.failures.last.message, {
+                cause: this.failures.last.error ?? error,
+              })
             : error;
         // Credentials, certificates and permissions do not fix themselves: say so at once.
         const refused = bootRefusal(why, this.config);

@@ -50,8 +50,8 @@ interface LagRow {
  * background and at most once per METRICS_BROKER_REFRESH_MS, only for what
  * the consumer cannot know: offsets of a partition it has not fetched or
  * committed since it got it, and the lag of a configured group that has no
- * live member at all, which the leader of a group running here reports (one
- * leader per group, so still counted once).
+ * live member at all, which the owner of partition 0 of a group running here
+ * reports (one owner per partition, so still counted once).
  */
 @Injectable()
 export class ConsumerLagCollector {
@@ -156,7 +156,9 @@ export class ConsumerLagCollector {
         }
       }
     }
-    if (joined.some((state) => state.isLeader)) {
+    // One reporter per group in either protocol (KIP-848 has no group
+    // leader): the member that owns partition 0.
+    if (joined.some((state) => state.assignedPartitions.includes(0))) {
       wantBroker = true;
       rows.push(...this.memberlessRows(joined));
     }

@@ -5,7 +5,8 @@
  * or events; boot and produce errors read it.
  */
 export class ConnectionFailures {
-  last: { message: string; at: Date } | undefined;
+  /** `error`: the failure itself, where the client hands it over (its cause says why). */
+  last: { message: string; at: Date; error?: unknown } | undefined;
   /** The last produce request the client is retrying, and why (its error text). */
   lastSend: { message: string; at: Date } | undefined;
 }

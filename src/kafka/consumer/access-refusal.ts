@@ -1,4 +1,4 @@
-import { kafkaErrorCause } from '../kafka.errors.js';
+import { brokerErrorTypes, kafkaErrorCause } from '../kafka.errors.js';
 
 /**
  * What the broker refused a group consumer, and the grant that fixes it;
@@ -9,11 +9,11 @@ export function accessRefusal(
   error: unknown,
   { groupId, topic }: { groupId: string; topic: string },
 ): string | undefined {
-  const type = (error as { type?: unknown } | null)?.type;
-  if (type === 'GROUP_AUTHORIZATION_FAILED') {
+  const types = brokerErrorTypes(error);
+  if (types.includes('GROUP_AUTHORIZATION_FAILED')) {
     return `not authorized to Read group ${groupId}: grant it with kafka-acls.sh --add --allow-principal User:<service user> --operation Read --group ${groupId}`;
   }
-  if (type === 'TOPIC_AUTHORIZATION_FAILED') {
+  if (types.includes('TOPIC_AUTHORIZATION_FAILED')) {
     return `not authorized to Read topic ${topic}: grant it with kafka-acls.sh --add --allow-principal User:<service user> --operation Read --operation Describe --topic ${topic}`;
   }
   return kafkaErrorCause(error) === 'not_authenticated'

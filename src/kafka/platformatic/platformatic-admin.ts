@@ -53,9 +53,8 @@ export class PlatformaticAdmin
   }
 
   private client(): Admin {
-    const admin = new Admin(this.options);
-    if (this.failures) recordFailures(admin, this.failures);
-    return admin;
+    if (this.failures) recordFailures(this.failures);
+    return new Admin(this.options);
   }
 
   private async run<T>(

@@ -1,3 +1,4 @@
+import { subscribe } from 'node:diagnostics_channel';
 import type { BaseOptions, SASLMechanismValue } from '@platformatic/kafka';
 import type { KafkaSettings } from '../../config/configuration.js';
 import type { ConnectionFailures } from '../client/connection-failures.js';
@@ -54,18 +55,30 @@ export function baseOptions(
   };
 }
 
-/** Remembers a client's connection failures (the boot error names the last one). */
-export function recordFailures(
-  client: { on(event: string, listener: (payload: unknown) => void): unknown },
-  failures: ConnectionFailures,
-): void {
-  client.on('client:broker:failed', (payload) => {
-    const error = (payload as { error?: unknown } | undefined)?.error;
+/** The library's tracing channel of connection attempts: its `error` event carries the failure. */
+const CONNECT_ERRORS = 'tracing:plt:kafka:connections:connects:error';
+
+/**
+ * Remembers the process' connection failures (the boot error names the last
+ * one: refused credentials, an untrusted certificate), from the library's
+ * diagnostics channel; one subscription however many clients.
+ */
+export function recordFailures(failures: ConnectionFailures): void {
+  if (recording.has(failures)) return;
+  recording.add(failures);
+  subscribe(CONNECT_ERRORS, (message) => {
+    const error = (message as { error?: unknown }).error;
     if (error instanceof Error) {
-      failures.last = { message: connectionErrorText(error), at: new Date() };
+      failures.last = {
+        message: connectionErrorText(error),
+        at: new Date(),
+        error,
+      };
     }
   });
 }
+
+const recording = new WeakSet<ConnectionFailures>();
 
 /** The innermost message of a connection error (the library wraps the socket's). */
 function connectionErrorText(error: Error): string {
