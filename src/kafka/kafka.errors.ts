@@ -135,7 +135,6 @@ export function brokerErrorTypes(error: unknown): string[] {
 
 /** @platformatic/kafka's error codes that say why without a broker error type. */
 const CAUSE_BY_CLIENT_CODE: Record<string, KafkaErrorCause> = {
-  PLT_KFK_AUTHENTICATION: 'not_authenticated',
   PLT_KFK_NETWORK: 'unreachable',
 };
 
@@ -155,12 +154,6 @@ export function kafkaErrorCause(error: unknown): KafkaErrorCause {
       return 'not_authenticated';
     }
     const code = (current as { code?: unknown }).code;
-    if (
-      typeof code === 'string' &&
-      CAUSE_BY_CLIENT_CODE[code] === 'not_authenticated'
-    ) {
-      return 'not_authenticated';
-    }
     if (
       (typeof code === 'string' && TLS_CODE.test(code)) ||
       /certificate|SSL routines|wrong version number/i.test(current.message)

@@ -35,16 +35,23 @@ export class PlatformaticProducer
     this.session = this.openSession();
   }
 
+  /**
+   * The session is set up (it reached the cluster once and was not retired),
+   * as with kafkajs' producer: a broker outage is the broker's health check
+   * to name, not this one.
+   */
   get isConnected(): boolean {
-    return this.session.producer.isConnected();
+    return this.session.ready;
   }
 
   async connect(): Promise<void> {
+    const session = this.session;
     await withTimeout(
-      this.session.producer.metadata({ topics: [] }),
+      session.producer.metadata({ topics: [] }),
       this.timeoutMs,
       'producer connect',
     );
+    session.ready = true;
   }
 
   async send(
@@ -68,6 +75,7 @@ export class PlatformaticProducer
         this.timeoutMs,
         `send to ${topic}`,
       );
+      session.ready = true;
       // One entry per partition: the offset of the first record written there.
       return (result.offsets ?? []).map(({ partition, offset }) => ({
         partition,
@@ -94,6 +102,7 @@ export class PlatformaticProducer
         acks: ALL_REPLICAS,
       }),
       pending: new Set(),
+      ready: false,
     };
   }
 
@@ -126,6 +135,8 @@ export class PlatformaticProducer
 interface Session {
   producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   pending: Set<Promise<unknown>>;
+  /** Reached the cluster once (connect() or a send succeeded). */
+  ready: boolean;
 }
 
 function headerMap(headers: Record<string, string>): Map<Buffer, Buffer> {
