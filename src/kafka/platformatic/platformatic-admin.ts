@@ -43,7 +43,7 @@ export class PlatformaticAdmin
   >();
 
   constructor(
-    private readonly options: AdminOptions,
+    private options: AdminOptions,
     private readonly defaultTimeoutMs: number,
     private readonly groupProtocol: GroupProtocol,
     private readonly failures?: ConnectionFailures,
@@ -66,8 +66,14 @@ export class PlatformaticAdmin
     try {
       return await withTimeout(fn(admin), timeoutMs, what);
     } catch (error) {
-      // A request left hanging on a frozen broker must not hold the next call.
+      // A request left hanging on a frozen broker must not hold the next
+      // call, and the next client starts from another broker (the one it
+      // asked first may be the one that hangs).
       if (this.admin === admin) {
+        this.options = {
+          ...this.options,
+          bootstrapBrokers: rotated(this.options.bootstrapBrokers),
+        };
         this.admin = this.client();
         admin
           .close()
@@ -397,6 +403,15 @@ export class PlatformaticAdmin
       ),
     ]);
   }
+}
+
+/** The same brokers, the first one last. */
+function rotated(
+  brokers: AdminOptions['bootstrapBrokers'],
+): AdminOptions['bootstrapBrokers'] {
+  const list: (string | { host: string; port: number })[] = [...brokers];
+  if (list.length > 1) list.push(list.shift() as string);
+  return list as AdminOptions['bootstrapBrokers'];
 }
 
 function capitalized(state: string): string {
