@@ -105,6 +105,7 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
   fi
+  consumer_group_config >>"$STATE_DIR/server.properties"
   if [[ "$SECURITY" == sasl_ssl ]]; then secure_config >>"$STATE_DIR/server.properties"; fi
   cat >"$STATE_DIR/log4j2.yaml" <<EOF
 Configuration:
@@ -119,6 +120,21 @@ Configuration:
       level: INFO
       AppenderRef:
         - ref: FILE
+EOF
+}
+
+# KIP-848 (group.protocol=consumer) members get their session timeout and heartbeat interval
+# from the broker, not from the client. Set like the service's classic-protocol defaults
+# (CONSUMER_SESSION_TIMEOUT_MS 10 s, CONSUMER_HEARTBEAT_INTERVAL_MS 1 s) so a crashed member's
+# partitions move after the same ~10 s whichever protocol a group uses; the minimums admit a
+# per-group override (kafka-configs --entity-type groups) down to the fault tests' 6 s / 0.5 s.
+# Kafka's defaults are 45 s / 5 s (minimums the same): see docs/operations.md.
+consumer_group_config() {
+  cat <<EOF
+group.consumer.session.timeout.ms=10000
+group.consumer.min.session.timeout.ms=6000
+group.consumer.heartbeat.interval.ms=1000
+group.consumer.min.heartbeat.interval.ms=500
 EOF
 }
 
