@@ -39,6 +39,7 @@ export interface Target {
 }
 
 const JOIN_TIMEOUT_MS = 60_000;
+const STALL_MS = 60_000;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** A bare client's consumer, run as its own process by `node`. */
@@ -228,7 +229,20 @@ export async function serviceDrain(
 /** When (Date.now) each group's committed offsets reached the end offsets. */
 async function caughtUpAt(target: Target, groupIds: string[]) {
   const done = new Map<string, number>();
-  await waitFor(
+  // A contender whose commits stop (its member fenced and never back) fails the
+  // drain after STALL_MS instead of holding the whole bench for its long bound.
+  const progress = { committed: -1, at: Date.now(), checkedAt: 0 };
+  const stalled = async () => {
+    if (Date.now() - progress.checkedAt < 5_000) return false;
+    progress.checkedAt = Date.now();
+    let committed = 0;
+    for (const groupId of groupIds)
+      committed += await committedRecords(target, groupId);
+    if (committed !== progress.committed)
+      Object.assign(progress, { committed, at: Date.now() });
+    return Date.now() - progress.at > STALL_MS;
+  };
+  const result = await waitFor(
     async () => {
       for (const groupId of groupIds)
         if (
@@ -236,7 +250,8 @@ async function caughtUpAt(target: Target, groupIds: string[]) {
           (await target.admin.caughtUp(groupId, target.topic))
         )
           done.set(groupId, Date.now());
-      return done.size === groupIds.length;
+      if (done.size === groupIds.length) return 'done';
+      return (await stalled()) ? 'stalled' : undefined;
     },
     {
       // Bounded as if it read at least 2,000 records/s.
@@ -245,6 +260,10 @@ async function caughtUpAt(target: Target, groupIds: string[]) {
       what: `${groupIds.join(', ')} to commit all ${target.records} records`,
     },
   );
+  if (result === 'stalled')
+    throw new Error(
+      `no commit progress for ${STALL_MS / 1_000} s (${progress.committed} of ${target.records * groupIds.length} records committed)`,
+    );
   return groupIds.map((g) => done.get(g) ?? NaN);
 }
 
