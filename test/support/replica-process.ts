@@ -64,6 +64,8 @@ export interface ReplicaOptions {
   readyTimeoutMs?: number;
   /** false: no CONSUMER_JOURNAL_FILE (benchmarks: the journal costs a sync write per record). */
   journal?: boolean;
+  /** The node binary to run it with (the bench's Node 24 phase); default: this process' own. */
+  node?: string;
 }
 
 /** Builds dist/ with tsc when dist/main.js is missing or older than any file under src/. */
@@ -142,7 +144,7 @@ export class ReplicaProcess {
     const port = await freePort();
     const journalFile = join(dir, `${options.name}.jsonl`);
     rmSync(journalFile, { force: true }); // a fresh journal per process
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(options.node ?? process.execPath, [MAIN], {
       cwd: dir,
       // Only what the service needs: the test runner's own env must not leak in.
       env: {

@@ -6,8 +6,13 @@
  * service reports it), a burst (time until each group committed it), POST /produce
  * latency, then bare-kafkajs baselines with the service stopped, POST /produce
  * under concurrency, and draining a backlog against bare kafkajs consumers.
- * --consume-only [--backlog N] [--consume-rounds N] [--cpu-prof DIR]: just the last phase.
+ * --consume-only [--backlog N] [--consume-rounds N] [--cpu-prof DIR]: just that phase.
+ * Then, on Node 24, both engines beside their bare clients and Kafka's Java tools
+ * (engine-compare.ts). --engines-only [--engine-backlog N] [--engine-rounds N]
+ * [--group-protocol consumer|classic]: just that phase. BENCH_NODE24 names the
+ * Node 24 binary (default tools/node24/node_modules/.bin/node).
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   appendFileSync,
@@ -34,6 +39,8 @@ import {
   consumeRows,
   javaLine,
 } from './consume-compare.js';
+import { compareEngines } from './engine-compare.js';
+import { ENGINE_HEADERS, engineLines, engineRows } from './engine-report.js';
 import { cpuMs } from './proc-stats.js';
 import { compareProduce, produceRows } from './produce-concurrency.js';
 
@@ -61,6 +68,18 @@ const CONSUME_LOAD = {
   perRecordSeconds: 15,
   // --cpu-prof DIR: profile the service's CPU while it drains (slows it down).
   cpuProfDir: stringFlag('--cpu-prof'),
+};
+// --engines-only: just the engines on Node 24 (phase 7).
+const enginesOnly = process.argv.includes('--engines-only');
+const ENGINE_LOAD = {
+  partitions: PARTITIONS,
+  // Long enough that the JVM's and each process' warm-up do not set the rate.
+  backlog: numberFlag('--engine-backlog', 1_800_000),
+  rounds: numberFlag('--engine-rounds', 3),
+  node:
+    process.env.BENCH_NODE24 ??
+    join(REPO_ROOT, 'tools/node24/node_modules/.bin/node'),
+  groupProtocol: protocolFlag(),
 };
 const say = (line = '') => console.log(line);
 const ms = (n: number | null) => (n === null ? '-' : `${Math.round(n)} ms`);
@@ -120,11 +139,42 @@ async function main(): Promise<void> {
       say(`  Kafka's Java ConsumerPerformance: ${javaLine(result.java)}`);
       say(`  goals: ${consumeGoals(result)}`);
     };
-    if (produceOnly || consumeOnly) {
+    const enginePhase = async () => {
+      if (!existsSync(ENGINE_LOAD.node)) {
+        say(
+          `\nEngines on Node 24: skipped, no ${ENGINE_LOAD.node} (npm install --prefix tools/node24 --no-save node@24, or set BENCH_NODE24)`,
+        );
+        return;
+      }
+      say(
+        `\nEngines on Node ${nodeVersion(ENGINE_LOAD.node)}: draining a backlog of ${ENGINE_LOAD.backlog} records on ${PARTITIONS} partitions, each contender its own process and fresh group until committed = end offsets (median of ${ENGINE_LOAD.rounds} alternating rounds; Java's rate is its fetch rate, its CPU the whole JVM's):`,
+      );
+      // Its own admin: kafkajs' admin keeps refreshing the metadata of every topic it
+      // has seen, and the earlier phases' topics are deleted ("does not host this topic").
+      const phaseAdmin = await new TestAdmin(brokers).connect();
+      try {
+        const result = await compareEngines(
+          phaseAdmin,
+          env,
+          dir,
+          ENGINE_LOAD,
+          say,
+        );
+        table(ENGINE_HEADERS, engineRows(result));
+        engineLines(result).forEach((line) => say(`  ${line}`));
+      } finally {
+        await phaseAdmin.disconnect();
+      }
+    };
+    if (produceOnly || consumeOnly || enginesOnly) {
       say(
         `node ${process.version} · ${cpus().length} cores · load ${loadavg()[0]?.toFixed(2)}`,
       );
-      await (produceOnly ? producePhase() : consumePhase());
+      await (produceOnly
+        ? producePhase()
+        : consumeOnly
+          ? consumePhase()
+          : enginePhase());
       return;
     }
     const start = (name: string, roles: string) =>
@@ -248,6 +298,9 @@ async function main(): Promise<void> {
 
     // 6. Draining a backlog: the service against bare kafkajs consumers.
     await consumePhase();
+
+    // 7. Both engines on Node 24, beside their bare clients and Kafka's Java tools.
+    await enginePhase();
   } finally {
     await ReplicaProcess.killAll();
     await admin.deleteTopics([
@@ -457,11 +510,23 @@ function numberFlag(name: string, fallback: number): number {
   return value;
 }
 
-function stringFlag(name: string): string | undefined {
+function protocolFlag(): 'consumer' | 'classic' {
+  const value = stringFlag('--group-protocol', false) ?? 'consumer';
+  if (value !== 'consumer' && value !== 'classic')
+    throw new Error(`--group-protocol takes consumer or classic, got ${value}`);
+  return value;
+}
+
+/** `v24.x.y` of another node binary. */
+function nodeVersion(node: string): string {
+  return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+}
+
+function stringFlag(name: string, path = true): string | undefined {
   const at = process.argv.indexOf(name);
   const value = at < 0 ? undefined : process.argv[at + 1];
   if (at >= 0 && !value) throw new Error(`${name} takes a value`);
-  return value && resolve(value);
+  return value && (path ? resolve(value) : value);
 }
 
 function pct(values: number[], q: number): number | null {

@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import kafkajs, { type Kafka, type Message } from 'kafkajs';
+import { deadLetterTopicName } from '../../src/kafka/kafka.constants.js';
+import type { TestAdmin } from '../../test/support/test-admin.js';
 
 const PER_PARTITION_PER_SEND = 1_000; // ~190 KB per partition, under message.max.bytes
 const SENDS_IN_FLIGHT = 4;
@@ -62,6 +64,61 @@ export async function fillBacklog(
     recordBytes: Math.round(bytes / records),
     millis: performance.now() - began,
   };
+}
+
+/** A filled backlog topic for one phase, and the groups and topics it made. */
+export interface BacklogTopic {
+  topic: string;
+  backlog: Backlog;
+  /** A fresh group id for one contender; deleted (with its dead-letter topic) at the end. */
+  group: (name: string) => string;
+  /** Another empty topic with the same partitions, deleted at the end. */
+  scratchTopic: (name: string) => Promise<string>;
+}
+
+/** Creates `prefix-<random>`, fills it with `records`, runs `body`, then deletes all it made. */
+export async function withBacklog<T>(
+  admin: TestAdmin,
+  prefix: string,
+  load: { partitions: number; backlog: number },
+  progress: (line: string) => void,
+  body: (made: BacklogTopic) => Promise<T>,
+): Promise<T> {
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const groupIds: string[] = [];
+  const topics = [topic];
+  const made = {
+    topic,
+    group: (name: string) => {
+      groupIds.push(`${topic}-${name}`);
+      return `${topic}-${name}`;
+    },
+    scratchTopic: async (name: string) => {
+      topics.push(`${topic}-${name}`);
+      await admin.createTopic(`${topic}-${name}`, load.partitions);
+      return `${topic}-${name}`;
+    },
+  };
+  await admin.createTopic(topic, load.partitions);
+  try {
+    const backlog = await fillBacklog(
+      admin.kafka,
+      topic,
+      load.partitions,
+      load.backlog,
+      progress,
+    );
+    progress(
+      `  backlog of ${backlog.records} records (~${backlog.recordBytes} bytes of key, value and headers each) written by bare kafkajs in ${(backlog.millis / 1_000).toFixed(1)} s (${Math.round((backlog.records * 1_000) / backlog.millis)}/s)`,
+    );
+    return await body({ ...made, backlog });
+  } finally {
+    await admin.deleteTopics([
+      ...topics,
+      ...groupIds.map((g) => deadLetterTopicName(topic, g)),
+    ]);
+    await admin.deleteGroups(groupIds);
+  }
 }
 
 /** Records number `from` to `to` (exclusive): record i goes to partition i % partitions. */

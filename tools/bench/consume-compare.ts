@@ -7,11 +7,9 @@
  * machine, and the median of each column is reported. A bare consumer with an
  * awaited commit per record (Nest's documented pattern) runs once, time-bound.
  */
-import { randomUUID } from 'node:crypto';
-import { deadLetterTopicName } from '../../src/kafka/kafka.constants.js';
 import type { TestAdmin } from '../../test/support/test-admin.js';
-import { type Backlog, fillBacklog } from './consume-backlog.js';
-import { type JavaPerf, javaConsumerPerf } from './java-consumer-perf.js';
+import { type Backlog, withBacklog } from './consume-backlog.js';
+import { type JavaPerf, javaConsumerPerf } from './java-tools.js';
 import { topSelfTime } from './profile-top.js';
 import {
   bareDrain,
@@ -50,26 +48,8 @@ export async function compareConsume(
   load: ConsumeLoad,
   progress: (line: string) => void,
 ): Promise<ConsumeComparison> {
-  const suffix = randomUUID().slice(0, 8);
-  const topic = `bench-consume-${suffix}`;
-  const groupIds: string[] = [];
-  const group = (name: string) => {
-    const groupId = `bench-consume-${suffix}-${name}`;
-    groupIds.push(groupId);
-    return groupId;
-  };
-  await admin.createTopic(topic, load.partitions);
-  try {
-    const backlog = await fillBacklog(
-      admin.kafka,
-      topic,
-      load.partitions,
-      load.backlog,
-      progress,
-    );
-    progress(
-      `  backlog of ${backlog.records} records (~${backlog.recordBytes} bytes of key, value and headers each) written in ${(backlog.millis / 1_000).toFixed(1)} s`,
-    );
+  return withBacklog(admin, 'bench-consume', load, progress, async (made) => {
+    const { topic, backlog, group } = made;
     const target: Target = {
       admin,
       topic,
@@ -134,13 +114,7 @@ export async function compareConsume(
       oneGroup: median(runs.oneGroup),
       bothGroups: median(runs.bothGroups),
     };
-  } finally {
-    await admin.deleteTopics([
-      topic,
-      ...groupIds.map((g) => deadLetterTopicName(topic, g)),
-    ]);
-    await admin.deleteGroups(groupIds);
-  }
+  });
 }
 
 export function consumeRows(
@@ -198,7 +172,7 @@ function ratio(value: number | undefined, base: number | undefined): string {
 }
 
 /** The median of each figure on its own (rounds are noisy in different ways). */
-function median(drains: Drain[]): Drain {
+export function median(drains: Drain[]): Drain {
   const mid = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
   const groups = drains[0]?.perSec.length ?? 0;

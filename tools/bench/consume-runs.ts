@@ -39,7 +39,16 @@ export interface Target {
 }
 
 const JOIN_TIMEOUT_MS = 60_000;
+const STALL_MS = 60_000;
 const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** A bare client's consumer, run as its own process by `node`. */
+export interface Peer {
+  /** Its compiled script beside this file: it prints {"joinedAt"} on its group join. */
+  script: 'bare-consumer.js' | 'bare-platformatic-consumer.js';
+  node: string;
+  env: Record<string, string>;
+}
 
 /** A bare kafkajs consumer in a fresh group; per-record mode is cut after `seconds`. */
 export async function bareDrain(
@@ -48,14 +57,28 @@ export async function bareDrain(
   groupId: string,
   seconds?: number,
 ): Promise<Drain> {
-  const script = join(here, 'bare-consumer.js');
+  const peer: Peer = {
+    script: 'bare-consumer.js',
+    node: process.execPath,
+    env: { BENCH_MODE: mode },
+  };
+  return peerDrain(target, peer, groupId, seconds);
+}
+
+/** A bare consumer in a fresh group, drained to the end (or cut after `seconds`). */
+export async function peerDrain(
+  target: Target,
+  peer: Peer,
+  groupId: string,
+  seconds?: number,
+): Promise<Drain> {
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(peer.node, [join(here, peer.script)], {
     env: {
       PATH: process.env.PATH ?? '',
       ...target.env,
+      ...peer.env,
       KAFKA_TOPIC: target.topic,
-      BENCH_MODE: mode,
       BENCH_GROUP_ID: groupId,
       BENCH_CONCURRENCY: String(target.partitions),
     },
@@ -78,7 +101,7 @@ export async function bareDrain(
       {
         timeoutMs: JOIN_TIMEOUT_MS,
         intervalMs: 10,
-        what: `the bare ${mode} consumer to join its group`,
+        what: `the bare consumer ${peer.script} to join its group`,
       },
     );
     cpu.stop();
@@ -107,11 +130,18 @@ export async function bareDrain(
   }
 }
 
+/** How the service is run: which node binary, and settings on top of Target.env (the engine). */
+export interface ServiceRun {
+  node?: string;
+  env?: Record<string, string>;
+}
+
 /** The service in one process with one group per role (`realtime`, `analytics`). */
 export async function serviceDrain(
   target: Target,
   dir: string,
   groupIds: { realtime: string; analytics?: string },
+  run: ServiceRun = {},
 ): Promise<Drain> {
   const roles = Object.keys(groupIds);
   const profiling = target.cpuProfDir && {
@@ -123,8 +153,10 @@ export async function serviceDrain(
     name: `consume-${roles.join('-')}`,
     dir,
     journal: false,
+    node: run.node,
     env: {
       ...target.env,
+      ...run.env,
       APP_ROLES: roles.join(','),
       KAFKA_TOPIC: target.topic,
       REALTIME_GROUP_ID: groupIds.realtime,
@@ -138,6 +170,7 @@ export async function serviceDrain(
     type View = { name: string; status: string; joinedAt?: string | null };
     const views = await waitFor(
       async () => {
+        if (!replica.alive) return 'exited' as const;
         const { groups } = (await replica.consumers()) as unknown as {
           groups: View[];
         };
@@ -152,6 +185,7 @@ export async function serviceDrain(
         what: `the service's groups ${roles.join(', ')} to join`,
       },
     );
+    if (views === 'exited') throw new BootError(replica.logs());
     const seenAt = Date.now();
     cpu.stop();
     // The service's own GROUP_JOIN time; when it says none, when it was seen.
@@ -195,7 +229,20 @@ export async function serviceDrain(
 /** When (Date.now) each group's committed offsets reached the end offsets. */
 async function caughtUpAt(target: Target, groupIds: string[]) {
   const done = new Map<string, number>();
-  await waitFor(
+  // A contender whose commits stop (its member fenced and never back) fails the
+  // drain after STALL_MS instead of holding the whole bench for its long bound.
+  const progress = { committed: -1, at: Date.now(), checkedAt: 0 };
+  const stalled = async () => {
+    if (Date.now() - progress.checkedAt < 5_000) return false;
+    progress.checkedAt = Date.now();
+    let committed = 0;
+    for (const groupId of groupIds)
+      committed += await committedRecords(target, groupId);
+    if (committed !== progress.committed)
+      Object.assign(progress, { committed, at: Date.now() });
+    return Date.now() - progress.at > STALL_MS;
+  };
+  const result = await waitFor(
     async () => {
       for (const groupId of groupIds)
         if (
@@ -203,7 +250,8 @@ async function caughtUpAt(target: Target, groupIds: string[]) {
           (await target.admin.caughtUp(groupId, target.topic))
         )
           done.set(groupId, Date.now());
-      return done.size === groupIds.length;
+      if (done.size === groupIds.length) return 'done';
+      return (await stalled()) ? 'stalled' : undefined;
     },
     {
       // Bounded as if it read at least 2,000 records/s.
@@ -212,10 +260,28 @@ async function caughtUpAt(target: Target, groupIds: string[]) {
       what: `${groupIds.join(', ')} to commit all ${target.records} records`,
     },
   );
+  if (result === 'stalled')
+    throw new Error(
+      `no commit progress for ${STALL_MS / 1_000} s (${progress.committed} of ${target.records * groupIds.length} records committed)`,
+    );
   return groupIds.map((g) => done.get(g) ?? NaN);
 }
 
 async function committedRecords(target: Target, groupId: string) {
   const committed = await target.admin.committedOffsets(groupId, target.topic);
   return Object.values(committed).reduce((sum, o) => sum + Math.max(o, 0), 0);
+}
+
+/** The service exited before its groups joined; `bootLine` is what it said last. */
+export class BootError extends Error {
+  readonly bootLine: string;
+  constructor(output: string) {
+    // The last line that is not a stack frame: what the service said when it gave up.
+    const lines = output
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !/^\s+at /.test(line));
+    const bootLine = (lines.at(-1) ?? 'no output').trim();
+    super(`the service exited before its groups joined: ${bootLine}`);
+    this.bootLine = bootLine;
+  }
 }

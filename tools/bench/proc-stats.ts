@@ -41,3 +41,23 @@ export function sampleCpu(pid: number, intervalMs = 10) {
       (samples.findLast(([t]) => t <= at) ?? samples[0])?.[1] ?? 0,
   };
 }
+
+/**
+ * Follows a process that is about to exit (a JVM tool): its CPU time and peak
+ * RSS as last seen, sampled every `intervalMs` while /proc still has them.
+ */
+export function watchProcess(pid: number, intervalMs = 20) {
+  // Each figure only grows; an exiting process' /proc loses VmHWM before its CPU times.
+  const last = { cpuMs: 0, peakRssMb: 0 };
+  const read = () => {
+    last.cpuMs = Math.max(last.cpuMs, cpuMs([pid]));
+    last.peakRssMb = Math.max(last.peakRssMb, peakRssMb(pid));
+  };
+  const timer = setInterval(read, intervalMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { ...last };
+    },
+  };
+}

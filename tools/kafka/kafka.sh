@@ -3,6 +3,7 @@
 # on 127.0.0.1 without Docker, from jars fetched off Maven Central via ./pom.xml.
 #
 #   tools/kafka/kafka.sh start|stop|status
+#   tools/kafka/kafka.sh tools-classpath   (fetches Kafka's CLI tools jar, prints a java -cp value)
 #
 # Env knobs (all optional):
 #   KAFKA_LOCAL_PORT             client port (default 9092)
@@ -62,24 +63,37 @@ kafka_answers() {
 read_pid() { [[ -s "$PID_FILE" ]] && tr -dc '0-9' <"$PID_FILE"; }
 now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo $((t / 1000)); }
 
-# Jar cache: filled once per Kafka version; downloaded into a temp dir and renamed into place so an
-# interrupted download never leaves a half cache behind.
-ensure_libs() {
-  compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null && return 0
+# Jar caches: filled once per Kafka version; downloaded into a temp dir and renamed into place so
+# an interrupted download never leaves a half cache behind.
+#   fetch_jars <pom> <cache dir> <jar that proves the cache is whole>
+fetch_jars() {
+  local pom="$1" dir="$2" marker="$3"
+  compgen -G "$dir/$marker" >/dev/null && return 0
   command -v mvn >/dev/null || die "mvn not found: install Maven (e.g. apt-get install maven) to fetch the Kafka jars"
-  echo "Fetching Kafka $VERSION jars from Maven Central into $LIBS ..." >&2
+  echo "Fetching $(basename "$pom") jars (Kafka $VERSION) from Maven Central into $dir ..." >&2
   mkdir -p "$SCRIPT_DIR/.cache"
   local tmp; tmp="$(mktemp -d "$SCRIPT_DIR/.cache/.libs-tmp.XXXXXX")"
   trap 'rm -rf "$tmp" "$tmp.log"' EXIT
   # Output goes to a file: even with -B -q, Debian's mvn 3.8 prints stray ANSI codes on stdout.
-  mvn -B -q -f "$POM" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+  mvn -B -q -f "$pom" -Dkafka.version="$VERSION" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
     -DoutputDirectory="$tmp" -DincludeScope=runtime >"$tmp.log" 2>&1 \
-    || { cat "$tmp.log" >&2; die "mvn failed to fetch the Kafka jars"; }
-  compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || die "mvn ran but produced no kafka_2.13 jar in $tmp"
-  [[ -d "$LIBS" ]] && ! compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null && rm -rf "$LIBS"  # broken cache
+    || { cat "$tmp.log" >&2; die "mvn failed to fetch the jars of $pom"; }
+  compgen -G "$tmp/$marker" >/dev/null || die "mvn ran but produced no $marker in $tmp"
+  [[ -d "$dir" ]] && ! compgen -G "$dir/$marker" >/dev/null && rm -rf "$dir"  # broken cache
   # -T: never move *into* an existing dir; if a concurrent start won the race, just use its copy.
-  mv -T "$tmp" "$LIBS" 2>/dev/null || compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null || die "could not populate $LIBS"
+  mv -T "$tmp" "$dir" 2>/dev/null || compgen -G "$dir/$marker" >/dev/null || die "could not populate $dir"
   rm -rf "$tmp" "$tmp.log"; trap - EXIT
+}
+ensure_libs() { fetch_jars "$POM" "$LIBS" "kafka_2.13-*.jar"; }
+
+# Kafka's own CLI tools (ProducerPerformance, ConsumerPerformance, ...) for `npm run bench`: the
+# classpath that runs them, the kafka-tools jar beside the broker's jars (tools-pom.xml says why).
+cmd_tools_classpath() {
+  local tools="$SCRIPT_DIR/.cache/tools-$VERSION"
+  ensure_libs
+  fetch_jars "$SCRIPT_DIR/tools-pom.xml" "$tools" "kafka-tools-$VERSION.jar"
+  echo "$LIBS/*:$tools/*"
 }
 
 write_config() {
@@ -105,6 +119,7 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
   fi
+  consumer_group_config >>"$STATE_DIR/server.properties"
   if [[ "$SECURITY" == sasl_ssl ]]; then secure_config >>"$STATE_DIR/server.properties"; fi
   cat >"$STATE_DIR/log4j2.yaml" <<EOF
 Configuration:
@@ -119,6 +134,21 @@ Configuration:
       level: INFO
       AppenderRef:
         - ref: FILE
+EOF
+}
+
+# KIP-848 (group.protocol=consumer) members get their session timeout and heartbeat interval
+# from the broker, not from the client. Set like the service's classic-protocol defaults
+# (CONSUMER_SESSION_TIMEOUT_MS 10 s, CONSUMER_HEARTBEAT_INTERVAL_MS 1 s) so a crashed member's
+# partitions move after the same ~10 s whichever protocol a group uses; the minimums admit a
+# per-group override (kafka-configs --entity-type groups) down to the fault tests' 6 s / 0.5 s.
+# Kafka's defaults are 45 s / 5 s (minimums the same): see docs/operations.md.
+consumer_group_config() {
+  cat <<EOF
+group.consumer.session.timeout.ms=10000
+group.consumer.min.session.timeout.ms=6000
+group.consumer.heartbeat.interval.ms=1000
+group.consumer.min.heartbeat.interval.ms=500
 EOF
 }
 
@@ -347,5 +377,6 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 start|stop|status   (env: KAFKA_LOCAL_PORT, KAFKA_LOCAL_CONTROLLER_PORT, KAFKA_LOCAL_DIR, KAFKA_LOCAL_HEAP, KAFKA_LOCAL_START_TIMEOUT, KAFKA_LOCAL_NODES)" >&2; exit 2 ;;
+  tools-classpath) cmd_tools_classpath ;;
+  *) echo "usage: $0 start|stop|status|tools-classpath   (env: KAFKA_LOCAL_PORT, KAFKA_LOCAL_CONTROLLER_PORT, KAFKA_LOCAL_DIR, KAFKA_LOCAL_HEAP, KAFKA_LOCAL_START_TIMEOUT, KAFKA_LOCAL_NODES)" >&2; exit 2 ;;
 esac
