@@ -85,7 +85,7 @@ describe('deploy/prometheus and deploy/grafana', () => {
           cwd: rules,
           encoding: 'utf8',
         }),
-      ).toMatch(/SUCCESS: 5 rules found/);
+      ).toMatch(/SUCCESS: 6 rules found/);
       expect(
         execFileSync(promtool ?? '', ['test', 'rules', 'alerts.test.yml'], {
           cwd: rules,
