@@ -25,6 +25,8 @@ const MEMBER_STATES = [
  */
 @Injectable()
 export class ConsumerLagCollector {
+  private scrapeRows: LagRow[] | undefined;
+
   constructor(
     metrics: MetricsService,
     private readonly consumers: GroupConsumerRegistry,
@@ -44,7 +46,7 @@ export class ConsumerLagCollector {
       registers,
       collect() {
         this.reset();
-        for (const row of collector.report.rows()) {
+        for (const row of collector.rows()) {
           this.set(collector.labels(row), row.lag);
         }
       },
@@ -56,7 +58,7 @@ export class ConsumerLagCollector {
       registers,
       collect() {
         this.reset();
-        for (const row of collector.report.rows()) {
+        for (const row of collector.rows()) {
           this.set(collector.labels(row), Number(row.current));
         }
       },
@@ -68,7 +70,7 @@ export class ConsumerLagCollector {
       registers,
       collect() {
         this.reset();
-        for (const row of collector.report.rows()) {
+        for (const row of collector.rows()) {
           if (row.seconds !== undefined) {
             this.set(collector.labels(row), row.seconds);
           }
@@ -82,7 +84,7 @@ export class ConsumerLagCollector {
       registers,
       collect() {
         this.reset();
-        for (const row of collector.report.rows()) {
+        for (const row of collector.rows()) {
           this.set(
             collector.labels(row),
             PARTITION_STATUSES.indexOf(row.status),
@@ -119,6 +121,15 @@ export class ConsumerLagCollector {
         }
       },
     });
+  }
+
+  /** The rows of this scrape: computed once, the gauges' collect() run one after another in one tick. */
+  private rows(): LagRow[] {
+    if (!this.scrapeRows) {
+      this.scrapeRows = this.report.rows();
+      setImmediate(() => (this.scrapeRows = undefined));
+    }
+    return this.scrapeRows;
   }
 
   private labels(row: LagRow) {
