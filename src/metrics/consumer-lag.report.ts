@@ -105,7 +105,7 @@ export class ConsumerLagReport {
     return rows;
   }
 
-  /** The lag of one group this replica runs, for /consumers. */
+  /** The lag of one group this replica runs, for /consumers: the partitions it owns (none while it rebalances). */
   group(groupId: string, now = Date.now()): GroupLagReport {
     const state = this.joined().find((s) => s.groupId === groupId);
     const rows = state
@@ -151,6 +151,7 @@ export class ConsumerLagReport {
       return undefined;
     }
     const row = this.row(state.groupId, partition, high, committed, end?.low);
+    // Starts the STOP clock when only the broker's figures showed the lag (no fetch yet).
     known.history.sawLag(row.lag, now);
     return {
       ...row,
