@@ -121,7 +121,7 @@ describe.skipIf(!chromiumPath)(
       await page.screenshot('dashboard-one-member');
     });
 
-    it('produces from its form, then shows both groups back at lag 0', async () => {
+    it('produces from its form, then shows both groups back at lag 0 and status OK', async () => {
       await page.page.fill('#per-partition', '2');
       await page.page.click('#produce-form button');
       await page.page.waitForFunction(() =>
@@ -143,6 +143,12 @@ describe.skipIf(!chromiumPath)(
       expect(shown.map((g) => Object.values(g.lag))).toEqual([
         [0, 0, 0, 0],
         [0, 0, 0, 0],
+      ]);
+      expect(
+        shown.map((g) => [g.groupStatus, ...Object.values(g.status)]),
+      ).toEqual([
+        ['OK', 'OK', 'OK', 'OK', 'OK'],
+        ['OK', 'OK', 'OK', 'OK', 'OK'],
       ]);
       for (const group of Object.values(scenario.groupIds)) {
         expect(await admin.caughtUp(group, scenario.topic)).toBe(true);

@@ -6,6 +6,7 @@ import { loadConfiguration } from '../src/config/configuration.js';
 import { GroupConsumerRegistry } from '../src/kafka/consumer/group-consumer.registry.js';
 import type { KafkaAdmin } from '../src/kafka/client/kafka-admin.port.js';
 import { HealthController } from '../src/health/health.controller.js';
+import { ConsumerLagReport } from '../src/metrics/consumer-lag.report.js';
 import { ConsumerLagCollector } from '../src/metrics/consumer-lag.collector.js';
 import { MetricsController } from '../src/metrics/metrics.controller.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
@@ -42,13 +43,19 @@ const envOf = (deployment: Doc): Record<string, string> =>
 /** Every metric name the service exposes, as Prometheus stores it (histogram series included). */
 async function exposedMetricNames(): Promise<Set<string>> {
   const metrics = new MetricsService();
+  const config = loadConfiguration({});
+  const registry = new GroupConsumerRegistry();
   new ConsumerLagCollector(
     metrics,
-    new GroupConsumerRegistry(),
-    {} as KafkaAdmin,
-    loadConfiguration({}).kafka,
-    loadConfiguration({}).consumers,
-    loadConfiguration({}).metrics,
+    registry,
+    new ConsumerLagReport(
+      registry,
+      {} as KafkaAdmin,
+      config.kafka,
+      config.consumers,
+      config.metrics,
+    ),
+    config.kafka,
   );
   const names = new Set<string>();
   for (const metric of await metrics.registry.getMetricsAsJSON()) {
@@ -78,7 +85,7 @@ describe('deploy/prometheus and deploy/grafana', () => {
           cwd: rules,
           encoding: 'utf8',
         }),
-      ).toMatch(/SUCCESS: 5 rules found/);
+      ).toMatch(/SUCCESS: 6 rules found/);
       expect(
         execFileSync(promtool ?? '', ['test', 'rules', 'alerts.test.yml'], {
           cwd: rules,

@@ -56,7 +56,8 @@ function renderBoard(view) {
     body.append(el('tr', { class: 'band' }, el('th', { colSpan: partitions.length + 1, scope: 'rowgroup' },
       `${group.name}`,
       el('span', { class: 'meta' },
-        `group ${group.groupId} · ${group.state} · ${members} member${members === 1 ? '' : 's'} · ${perSecond(group.recordsPerSecond)} records/s`))));
+        `group ${group.groupId} · ${group.state} · ${members} member${members === 1 ? '' : 's'} · ${perSecond(group.recordsPerSecond)} records/s · `),
+      el('span', { class: `lag-status s-${group.status}`, 'data-group-status': group.name }, group.status))));
     body.append(el('tr', {}, el('th', { scope: 'row' }, 'owner'),
       ...group.partitions.map((p) => {
         const cell = el('td', { 'data-group': group.name, 'data-partition': p.partition, 'data-owner': p.owner ?? '' },
@@ -75,6 +76,9 @@ function renderBoard(view) {
       ...group.partitions.map((p) => el('td', {
         class: p.lag > 0 ? 'lag-positive' : '', 'data-lag-group': group.name, 'data-lag-partition': p.partition,
       }, p.lag))));
+    body.append(el('tr', {}, el('th', { scope: 'row' }, 'status'),
+      ...group.partitions.map((p) => el('td', { 'data-status-group': group.name, 'data-status-partition': p.partition },
+        el('span', { class: `lag-status s-${p.status}` }, p.status)))));
   }
   board.replaceChildren(head, body);
 }

@@ -102,6 +102,8 @@ export interface HealthSettings {
 export interface MetricsSettings {
   /** Least time between two broker reads made for /metrics (cached in between). */
   brokerRefreshMs: number;
+  /** A partition with lag whose group has not committed for longer than this is STOP (lag status). */
+  stopAfterMs: number;
 }
 
 export interface DashboardSettings {
@@ -320,6 +322,7 @@ export function loadConfiguration(env: Env): Configuration {
       500,
       600_000,
     ),
+    stopAfterMs: read.int('LAG_STOP_AFTER_MS', 30_000, 1_000, 3_600_000),
   };
 
   const dashboard: DashboardSettings = {

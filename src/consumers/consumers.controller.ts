@@ -5,6 +5,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { KeyProtected } from '../common/api-key.guard.js';
 import { appConfig } from '../config/config.namespaces.js';
 import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
+import { ConsumerLagReport } from '../metrics/consumer-lag.report.js';
 import { ConsumersViewDto } from './dto/consumers-view.dto.js';
 
 export type ConsumersView = ConsumersViewDto;
@@ -14,6 +15,7 @@ export type ConsumersView = ConsumersViewDto;
 export class ConsumersController {
   constructor(
     private readonly registry: GroupConsumerRegistry,
+    private readonly lag: ConsumerLagReport,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
@@ -21,7 +23,7 @@ export class ConsumersController {
   @KeyProtected()
   @ApiOperation({
     summary:
-      'Each consumer group this replica runs: member, state, partitions, counters, commits',
+      'Each consumer group this replica runs: member, state, partitions, counters, commits, lag and its status',
   })
   @ApiOkResponse({ type: ConsumersViewDto })
   list(): ConsumersView {
@@ -31,7 +33,10 @@ export class ConsumersController {
         pid: process.pid,
         roles: this.app.roles,
       },
-      groups: this.registry.all().map((server) => server.state.snapshot()),
+      groups: this.registry.all().map(({ state }) => ({
+        ...state.snapshot(),
+        lag: this.lag.group(state.groupId),
+      })),
     };
   }
 }

@@ -11,6 +11,7 @@ const FRAME: ViewFrame = {
   engine: { client: 'platformatic', groupProtocol: 'consumer' },
   groupIds: ['rt', 'an'],
   produce: { available: true, keyRequired: false },
+  stopAfterMs: 30_000,
 };
 
 const member = (memberId: string, partitions: number[]) => ({
@@ -96,5 +97,30 @@ describe('deriveView', () => {
     const settled = deriveView(FRAME, memory, later, onlyB).groups[0];
     expect(settled.partitions[0].movedAt).toBeNull();
     expect(settled.departed).toEqual([]);
+  });
+
+  it('gives each partition a lag status from the offsets read, and the group the worst (ERR for STOP)', () => {
+    const memory = emptyMemory();
+    const m1 = [member('m1', [0, 1])];
+    // p0 caught up then left behind with no commit; p1 keeps committing and catching up.
+    const views = [
+      reading(0, [10, 10], m1, { 0: '10', 1: '10' }),
+      reading(1_000, [20, 20], m1, { 0: '10', 1: '18' }),
+      reading(20_000, [30, 30], m1, { 0: '10', 1: '30' }),
+      reading(31_500, [40, 40], m1, { 0: '10', 1: '38' }),
+    ].map((r, i, all) => deriveView(FRAME, memory, r, all[i - 1]));
+
+    expect(
+      views.map(({ groups: [rt] }) => [
+        rt.status,
+        ...rt.partitions.map((p) => p.status),
+      ]),
+    ).toEqual([
+      ['OK', 'OK', 'OK'],
+      ['OK', 'OK', 'OK'],
+      ['OK', 'OK', 'OK'],
+      // p0: lag since 1 s, no commit for 30.5 s > 30 s.
+      ['ERR', 'STOP', 'OK'],
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import type {
   GroupView,
   PartitionOffsets,
 } from '../kafka/client/kafka-admin.port.js';
+import { groupStatus, LagHistory } from '../kafka/consumer/lag-status.js';
 import type {
   ClusterView,
   DepartedMemberView,
@@ -37,6 +38,8 @@ export interface ViewMemory {
   departed: Map<string, DepartedMemberView[]>;
   lastMembers: Map<string, MemberView[]>;
   slots: Map<string, Map<string, number>>;
+  /** Per group id and partition: the commits the reads saw, for the lag status. */
+  lagHistory: Map<string, Map<number, LagHistory>>;
 }
 
 export function emptyMemory(): ViewMemory {
@@ -45,6 +48,7 @@ export function emptyMemory(): ViewMemory {
     departed: new Map(),
     lastMembers: new Map(),
     slots: new Map(),
+    lagHistory: new Map(),
   };
 }
 
@@ -55,6 +59,8 @@ export interface ViewFrame {
   /** [realtime's id, analytics' id] */
   groupIds: string[];
   produce: ClusterView['produce'];
+  /** LAG_STOP_AFTER_MS: a lagging partition without a commit for longer is STOP. */
+  stopAfterMs: number;
 }
 
 export function emptyView(frame: ViewFrame, at: number): ClusterView {
@@ -106,6 +112,7 @@ export function deriveView(
         memory,
         index === 0 ? 'realtime' : 'analytics',
         groupId,
+        frame.stopAfterMs,
         now,
         now.committed[index],
         rate(
@@ -121,6 +128,7 @@ function band(
   memory: ViewMemory,
   name: string,
   groupId: string,
+  stopAfterMs: number,
   now: Reading,
   committed: Map<number, string>,
   recordsPerSecond: number,
@@ -136,17 +144,37 @@ function band(
   members.sort((a, b) => a.slot - b.slot);
   trackDepartures(memory, groupId, members, now.at);
   const owners = trackOwners(memory, groupId, members, now.at);
+  const histories =
+    memory.lagHistory.get(groupId) ?? new Map<number, LagHistory>();
+  memory.lagHistory.set(groupId, histories);
+  const partitions = now.ends.map(({ partition, low, high }) => {
+    const offset = committed.get(partition) ?? '-1';
+    const from = offset === '-1' ? BigInt(low) : BigInt(offset);
+    const behind = BigInt(high) - from;
+    const lag = behind > 0n ? Number(behind) : 0;
+    let history = histories.get(partition);
+    if (!history) {
+      history = new LagHistory(now.at);
+      histories.set(partition, history);
+    }
+    // A read is a commit when the offset moved: what Kafka shows, not what each member did.
+    history.read(from, lag, now.at);
+    return {
+      partition,
+      offset,
+      lag,
+      status: history.status(lag, now.at, stopAfterMs),
+    };
+  });
   return {
     name,
     groupId,
     state: group?.state ?? 'Unknown',
+    status: groupStatus(partitions.map((p) => p.status)),
     members,
     departed: memory.departed.get(groupId) ?? [],
     recordsPerSecond,
-    partitions: now.ends.map(({ partition, low, high }) => {
-      const offset = committed.get(partition) ?? '-1';
-      const from = offset === '-1' ? BigInt(low) : BigInt(offset);
-      const lag = BigInt(high) - from;
+    partitions: partitions.map(({ partition, offset, lag, status }) => {
       const owner = owners.get(partition);
       const movedAt =
         owner?.movedAt != null && now.at - owner.movedAt < SHOWN_FOR_MS
@@ -157,8 +185,9 @@ function band(
         owner:
           members.find((m) => m.partitions.includes(partition))?.memberId ??
           null,
+        status,
         committed: offset,
-        lag: lag > 0n ? Number(lag) : 0,
+        lag,
         movedAt: movedAt === null ? null : new Date(movedAt).toISOString(),
         movedFrom: movedAt === null ? null : (owner?.from ?? null),
       };

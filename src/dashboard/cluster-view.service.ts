@@ -11,6 +11,7 @@ import {
   consumersConfig,
   dashboardConfig,
   kafkaConfig,
+  metricsConfig,
   producerConfig,
 } from '../config/config.namespaces.js';
 import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
@@ -56,6 +57,8 @@ export class ClusterViewService implements OnModuleDestroy {
     private readonly app: ConfigType<typeof appConfig>,
     @Inject(producerConfig.KEY)
     private readonly producer: ConfigType<typeof producerConfig>,
+    @Inject(metricsConfig.KEY)
+    private readonly metricsSettings: ConfigType<typeof metricsConfig>,
   ) {}
 
   /** The view as it changes; the poll runs only while someone subscribes. */
@@ -147,6 +150,7 @@ export class ClusterViewService implements OnModuleDestroy {
         available: this.app.roles.includes('producer'),
         keyRequired: this.producer.apiKey !== undefined,
       },
+      stopAfterMs: this.metricsSettings.stopAfterMs,
     };
   }
 }

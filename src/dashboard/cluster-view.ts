@@ -1,3 +1,8 @@
+import type {
+  GroupLagStatus,
+  PartitionStatus,
+} from '../kafka/consumer/lag-status.js';
+
 /** What /dashboard shows, pushed to every open page (Server-Sent Events). */
 export interface ClusterView {
   at: string;
@@ -33,6 +38,8 @@ export interface DepartedMemberView extends MemberView {
 
 export interface GroupPartitionView {
   partition: number;
+  /** Lag status over the commits the page's reads saw (docs/operations.md). */
+  status: PartitionStatus;
   /** Member id of the owner; null while the group rebalances or has no member. */
   owner: string | null;
   committed: string;
@@ -48,6 +55,8 @@ export interface GroupBandView {
   groupId: string;
   /** Kafka's group state: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
   state: string;
+  /** The worst partition: ERR when one is STALL or STOP. */
+  status: GroupLagStatus;
   members: MemberView[];
   departed: DepartedMemberView[];
   partitions: GroupPartitionView[];

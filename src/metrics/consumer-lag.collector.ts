@@ -1,18 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Gauge } from 'prom-client';
-import {
-  consumersConfig,
-  kafkaConfig,
-  metricsConfig,
-} from '../config/config.namespaces.js';
+import { kafkaConfig } from '../config/config.namespaces.js';
 import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
-import type { GroupConsumerState } from '../kafka/consumer/group-consumer.state.js';
-import {
-  KafkaAdmin,
-  type PartitionOffsets,
-} from '../kafka/client/kafka-admin.port.js';
-import { errorMessage } from '../kafka/kafka.errors.js';
+import { PARTITION_STATUSES } from '../kafka/consumer/lag-status.js';
+import { ConsumerLagReport, type LagRow } from './consumer-lag.report.js';
 import { MetricsService } from './metrics.service.js';
 
 const MEMBER_STATES = [
@@ -23,52 +15,24 @@ const MEMBER_STATES = [
   'crashed',
 ] as const;
 
-/** What the broker said at `at`; read in the background, at most once per METRICS_BROKER_REFRESH_MS. */
-interface BrokerView {
-  at: number;
-  ends: Map<number, PartitionOffsets>;
-  committed: Map<string, Map<number, string>>;
-  /** Groups Kafka knows with no member at all ('Empty', 'Dead'). */
-  memberless: Set<string>;
-}
-
-interface LagRow {
-  group: string;
-  partition: number;
-  lag: number;
-  current: string;
-}
-
 /**
  * Lag and offsets under kafka_exporter's names, so its dashboards and alerts
- * work unchanged, plus each group's member state and partition count.
- *
- * Each replica reports only the partitions its consumers own (one owner per
- * partition, so a sum over replicas counts each once), from what the consumer
- * already knows: the high watermark of its last fetched batch and its own
- * commits. A scrape never calls the broker. The broker is read, in the
- * background and at most once per METRICS_BROKER_REFRESH_MS, only for what
- * the consumer cannot know: offsets of a partition it has not fetched or
- * committed since it got it, and the lag of a configured group that has no
- * live member at all, which the owner of partition 0 of a group running here
- * reports (one owner per partition, so still counted once).
+ * work unchanged, lag in seconds under kafka-lag-exporter's name, the lag
+ * status (OK=0, WARN=1, STALL=2, STOP=3), and each group's member state and
+ * partition count. Which partitions a replica reports, and from what: see
+ * ConsumerLagReport (each partition by its owner, a scrape never calls the
+ * broker).
  */
 @Injectable()
 export class ConsumerLagCollector {
-  private readonly logger = new Logger(ConsumerLagCollector.name);
-  private view: BrokerView | null = null;
-  private refreshing = false;
+  private scrapeRows: LagRow[] | undefined;
 
   constructor(
     metrics: MetricsService,
     private readonly consumers: GroupConsumerRegistry,
-    private readonly admin: KafkaAdmin,
+    private readonly report: ConsumerLagReport,
     @Inject(kafkaConfig.KEY)
     private readonly kafka: ConfigType<typeof kafkaConfig>,
-    @Inject(consumersConfig.KEY)
-    private readonly groups: ConfigType<typeof consumersConfig>,
-    @Inject(metricsConfig.KEY)
-    private readonly config: ConfigType<typeof metricsConfig>,
   ) {
     const registers = [metrics.registry];
     const offsetLabels = ['consumergroup', 'topic', 'partition'] as const;
@@ -96,6 +60,35 @@ export class ConsumerLagCollector {
         this.reset();
         for (const row of collector.rows()) {
           this.set(collector.labels(row), Number(row.current));
+        }
+      },
+    });
+    new Gauge({
+      name: 'kafka_consumergroup_lag_seconds',
+      help: 'Age of the oldest unhandled record (at the committed offset) from its timestamp; 0 when caught up',
+      labelNames: offsetLabels,
+      registers,
+      collect() {
+        this.reset();
+        for (const row of collector.rows()) {
+          if (row.seconds !== undefined) {
+            this.set(collector.labels(row), row.seconds);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'nkg_consumergroup_status',
+      help: 'Lag status of the partition over a window of commits: 0 OK, 1 WARN (falls behind), 2 STALL (commits, does not advance), 3 STOP (no commit while lagging)',
+      labelNames: offsetLabels,
+      registers,
+      collect() {
+        this.reset();
+        for (const row of collector.rows()) {
+          this.set(
+            collector.labels(row),
+            PARTITION_STATUSES.indexOf(row.status),
+          );
         }
       },
     });
@@ -130,142 +123,20 @@ export class ConsumerLagCollector {
     });
   }
 
+  /** The rows of this scrape: computed once, the gauges' collect() run one after another in one tick. */
+  private rows(): LagRow[] {
+    if (!this.scrapeRows) {
+      this.scrapeRows = this.report.rows();
+      setImmediate(() => (this.scrapeRows = undefined));
+    }
+    return this.scrapeRows;
+  }
+
   private labels(row: LagRow) {
     return {
       consumergroup: row.group,
       topic: this.kafka.topic,
       partition: String(row.partition),
-    };
-  }
-
-  /** One row per partition this replica reports; asks for a broker read when it lacks figures. */
-  private rows(): LagRow[] {
-    const rows: LagRow[] = [];
-    let wantBroker = false;
-    const joined = this.consumers
-      .all()
-      .map(({ state }) => state)
-      .filter((state) => state.status === 'joined');
-    for (const state of joined) {
-      for (const partition of state.assignedPartitions) {
-        const row = this.ownedRow(state, partition);
-        if (row) {
-          rows.push(row);
-        } else {
-          wantBroker = true;
-        }
-      }
-    }
-    // One reporter per group in either protocol (KIP-848 has no group
-    // leader): the member that owns partition 0.
-    if (joined.some((state) => state.assignedPartitions.includes(0))) {
-      wantBroker = true;
-      rows.push(...this.memberlessRows(joined));
-    }
-    if (wantBroker) {
-      this.refreshInBackground();
-    }
-    return rows;
-  }
-
-  private ownedRow(
-    state: GroupConsumerState,
-    partition: number,
-  ): LagRow | undefined {
-    const known = state.progress.get(partition);
-    // Broker figures only if read after this member got the partition.
-    const view =
-      this.view && this.view.at >= (state.joinedAt?.getTime() ?? Infinity)
-        ? this.view
-        : undefined;
-    const end = view?.ends.get(partition);
-    const high = known?.high ?? end?.high;
-    const committed =
-      known?.committed ?? view?.committed.get(state.groupId)?.get(partition);
-    if (high === undefined || committed === undefined) {
-      return undefined;
-    }
-    return this.row(state.groupId, partition, high, committed, end?.low);
-  }
-
-  /** A configured group that no replica runs still has lag: its leader-less figures come from the broker. */
-  private memberlessRows(joined: GroupConsumerState[]): LagRow[] {
-    const view = this.view;
-    if (!view) {
-      return [];
-    }
-    const here = new Set(joined.map((state) => state.groupId));
-    return this.configuredGroups()
-      .filter((group) => !here.has(group) && view.memberless.has(group))
-      .flatMap((group) =>
-        [...view.ends.values()].map((end) =>
-          this.row(
-            group,
-            end.partition,
-            end.high,
-            view.committed.get(group)?.get(end.partition) ?? '-1',
-            end.low,
-          ),
-        ),
-      );
-  }
-
-  private row(
-    group: string,
-    partition: number,
-    high: string,
-    committed: string,
-    low: string | undefined,
-  ): LagRow {
-    // Nothing committed yet: the group reads from the oldest retained record.
-    const from = committed === '-1' ? (low ?? '0') : committed;
-    const lag = BigInt(high) - BigInt(from);
-    return {
-      group,
-      partition,
-      lag: lag > 0n ? Number(lag) : 0,
-      current: committed,
-    };
-  }
-
-  private configuredGroups(): string[] {
-    return [this.groups.realtimeGroupId, this.groups.analyticsGroupId];
-  }
-
-  private refreshInBackground(): void {
-    const age = Date.now() - (this.view?.at ?? 0);
-    if (this.refreshing || age < this.config.brokerRefreshMs) {
-      return;
-    }
-    this.refreshing = true;
-    this.readBroker()
-      .then((view) => (this.view = view))
-      .catch((error: unknown) =>
-        this.logger.debug(
-          `broker read for /metrics failed: ${errorMessage(error)}`,
-        ),
-      )
-      .finally(() => (this.refreshing = false));
-  }
-
-  private async readBroker(): Promise<BrokerView> {
-    const at = Date.now();
-    const { topic } = this.kafka;
-    const groups = this.configuredGroups();
-    const [ends, described, ...committed] = await Promise.all([
-      this.admin.topicOffsets(topic),
-      this.admin.describeGroups(groups, topic),
-      ...groups.map((group) => this.admin.committedOffsets(group, topic)),
-    ]);
-    return {
-      at,
-      ends: new Map(ends.map((end) => [end.partition, end])),
-      committed: new Map(groups.map((group, i) => [group, committed[i]])),
-      memberless: new Set(
-        described
-          .filter(({ members }) => members.length === 0)
-          .map(({ groupId }) => groupId),
-      ),
     };
   }
 }

@@ -17,10 +17,13 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
   });
 }
 
-/** What the page shows for one group: the owner member id of each partition, and lag. */
+/** What the page shows for one group: the owner member id of each partition, lag and its status. */
 export interface GroupOnPage {
   owners: Record<number, string>;
   lag: Record<number, number>;
+  /** Lag status per partition, and the group's (worst) in `groupStatus`. */
+  status: Record<number, string>;
+  groupStatus: string;
   members: string[];
   departed: string[];
   moved: number[];
@@ -71,6 +74,15 @@ export class DashboardPage {
             Number(cell.textContent),
           ]),
         ),
+        status: Object.fromEntries(
+          all(`[data-status-group="${group}"]`).map((cell) => [
+            Number(cell.dataset.statusPartition),
+            cell.textContent ?? '',
+          ]),
+        ),
+        groupStatus:
+          document.querySelector(`[data-group-status="${group}"]`)
+            ?.textContent ?? '',
         members: all(`li[data-member][data-group="${group}"]`).map(
           (li) => li.dataset.member ?? '',
         ),

@@ -48,6 +48,8 @@ export interface TestAppOptions {
   env: Record<string, string>;
   /** e.g. override a handler service to make it fail: the Kafka side stays real. */
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** The HTTP port; a random free one when unset (a restarted app may take its old one back). */
+  port?: number;
 }
 
 /**
@@ -62,7 +64,11 @@ export class TestApp {
     readonly url: string,
   ) {}
 
-  static async start({ env, override }: TestAppOptions): Promise<TestApp> {
+  static async start({
+    env,
+    override,
+    port = 0,
+  }: TestAppOptions): Promise<TestApp> {
     const appEnv = {
       // Quiet by default (during a broker outage kafkajs logs every refused
       // connection); TEST_LOG_LEVEL=log shows the app's lines when needed.
@@ -87,7 +93,7 @@ export class TestApp {
         logger: createLogger(config.app),
       });
       configureApp(app, config.app);
-      await app.listen(0, '127.0.0.1');
+      await app.listen(port, '127.0.0.1');
       await app.startAllMicroservices();
       const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
       return new TestApp(app, config, url);

@@ -3,6 +3,12 @@ import type {
   GroupConsumerSnapshot,
   GroupConsumerStatus,
 } from '../../kafka/consumer/group-consumer.state.js';
+import {
+  type GroupLagStatus,
+  PARTITION_STATUSES,
+  type PartitionStatus,
+} from '../../kafka/consumer/lag-status.js';
+import type { GroupLagReport } from '../../metrics/consumer-lag.report.js';
 
 const STATUSES: GroupConsumerStatus[] = [
   'starting',
@@ -22,6 +28,38 @@ class CrashDto {
   @ApiProperty({ description: 'kafkajs restarts the consumer itself' })
   restart!: boolean;
   @ApiProperty() at!: string;
+}
+
+class PartitionLagDto {
+  @ApiProperty() partition!: number;
+  @ApiProperty({ description: 'Records behind the end of the partition' })
+  lag!: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'Age in seconds of the oldest unhandled record (0 when caught up); null when its timestamp was not seen here',
+  })
+  lagSeconds!: number | null;
+  @ApiProperty({
+    enum: PARTITION_STATUSES,
+    description:
+      'OK; WARN: falls behind; STALL: commits without advancing; STOP: no commit while lagging (docs/operations.md)',
+  })
+  status!: PartitionStatus;
+}
+
+class GroupLagDto implements GroupLagReport {
+  @ApiProperty({
+    enum: ['OK', 'WARN', 'ERR'],
+    description: 'The worst partition: ERR when one is STALL or STOP',
+  })
+  status!: GroupLagStatus;
+  @ApiProperty({
+    type: [PartitionLagDto],
+    description: 'The partitions this replica owns in the group',
+  })
+  partitions!: PartitionLagDto[];
 }
 
 /** OpenAPI shape of GroupConsumerSnapshot (src/kafka/consumer/group-consumer.state.ts). */
@@ -83,6 +121,7 @@ export class GroupConsumerDto implements GroupConsumerSnapshot {
       "A failure that is not a record's fault (e.g. the journal cannot be written): records are read again, readiness is 503",
   })
   failure!: GroupConsumerSnapshot['failure'];
+  @ApiProperty({ type: GroupLagDto }) lag!: GroupLagDto;
 }
 
 class ReplicaDto {

@@ -51,7 +51,11 @@ export class BatchRunner {
   constructor(private readonly options: BatchRunnerOptions) {}
 
   async run(batch: RecordBatch): Promise<void> {
-    this.options.state.fetched(batch.partition, batch.highWatermark);
+    this.options.state.fetched(
+      batch.partition,
+      batch.highWatermark,
+      batch.records,
+    );
     const progress: BatchProgress = {};
     try {
       if (this.options.batchHandler) {

@@ -74,9 +74,15 @@ describe('GroupConsumerState', () => {
       1, 1, 1,
     ]);
     expect(state.commitFailures).toBe(1);
-    expect([...state.progress]).toEqual([[0, { high: '10', committed: '4' }]]);
+    // Every partition it owns (p5 is not its), each with its commit window.
+    expect([...state.progress.keys()]).toEqual([0, 1]);
+    expect(state.progress.get(0)).toMatchObject({ high: '10', committed: '4' });
+    expect(state.progress.get(0)?.history.samples()).toEqual([
+      { offset: 4n, lag: 6, time: expect.any(Number) as number },
+    ]);
 
     state.joined('member-1', true, [1]);
-    expect([...state.progress]).toEqual([]);
+    expect([...state.progress.keys()]).toEqual([1]);
+    expect(state.progress.get(1)?.committed).toBeUndefined();
   });
 });

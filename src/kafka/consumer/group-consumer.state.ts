@@ -1,5 +1,8 @@
 import type { ConsumerEvents } from './consumer.events.js';
+import type { ConsumedRecord } from '../client/group-consumer.port.js';
 import type { GroupConsumerObserver } from './group-consumer.observer.js';
+import { LagHistory } from './lag-status.js';
+import { RecordTimes } from './record-times.js';
 
 export type GroupConsumerStatus =
   'starting' | 'joined' | 'rebalancing' | 'stopped' | 'crashed';
@@ -41,6 +44,19 @@ export interface GroupConsumerSnapshot {
   failure: { error: string; since: string } | null;
 }
 
+/** What this member knows of one partition it owns. */
+export interface PartitionProgress {
+  high?: string;
+  committed?: string;
+  history: LagHistory;
+}
+
+/** Records between a committed offset and an end offset (0 if none). */
+function lagOf(high: string, committed: string): number {
+  const lag = BigInt(high) - BigInt(committed);
+  return lag > 0n ? Number(lag) : 0;
+}
+
 /**
  * What one group's consumer on this replica is doing, fed by the consumer's
  * own events (GROUP_JOIN, REBALANCING, HEARTBEAT, CRASH) and by the message
@@ -72,10 +88,13 @@ export class GroupConsumerState {
   readonly lastCommitted = new Map<number, string>();
   /**
    * What this member knows of each partition it owns, for lag without asking
-   * the broker: the high watermark of the last fetched batch and the group's
-   * committed offset. Forgotten for partitions this member gives up.
+   * the broker: the high watermark of the last fetched batch, the group's
+   * committed offset, and the window of its commits (the lag status).
+   * Forgotten for partitions this member gives up.
    */
-  readonly progress = new Map<number, { high?: string; committed?: string }>();
+  readonly progress = new Map<number, PartitionProgress>();
+  /** Timestamps of the records fetched: the age of the oldest unhandled one (lag in seconds). */
+  readonly recordTimes = new RecordTimes();
 
   constructor(
     readonly name: string,
@@ -98,6 +117,7 @@ export class GroupConsumerState {
     this.rebalancingSince = null;
     this.crash = null;
     this.retainProgress();
+    for (const partition of this.assignedPartitions) this.progressOf(partition);
     this.observer?.rebalanced();
   }
 
@@ -154,9 +174,18 @@ export class GroupConsumerState {
   }
 
   /** A batch was fetched for `partition`; `high` is the partition's end offset then. */
-  fetched(partition: number, high: string): void {
+  fetched(
+    partition: number,
+    high: string,
+    records: readonly ConsumedRecord[] = [],
+  ): void {
+    this.recordTimes.fetched(partition, records);
     if (this.assignedPartitions.includes(partition)) {
-      this.progressOf(partition).high = high;
+      const progress = this.progressOf(partition);
+      progress.high = high;
+      if (progress.committed !== undefined) {
+        progress.history.sawLag(lagOf(high, progress.committed), Date.now());
+      }
     }
   }
 
@@ -168,7 +197,13 @@ export class GroupConsumerState {
     for (const { partition, offset } of offsets) {
       this.lastCommitted.set(partition, offset);
       if (this.assignedPartitions.includes(partition)) {
-        this.progressOf(partition).committed = offset;
+        const progress = this.progressOf(partition);
+        progress.committed = offset;
+        progress.history.commit(
+          BigInt(offset),
+          lagOf(progress.high ?? offset, offset),
+          Date.now(),
+        );
       }
     }
     this.observer?.committed(seconds);
@@ -179,10 +214,10 @@ export class GroupConsumerState {
     this.observer?.commitFailed(seconds);
   }
 
-  private progressOf(partition: number) {
+  private progressOf(partition: number): PartitionProgress {
     let entry = this.progress.get(partition);
     if (!entry) {
-      entry = {};
+      entry = { history: new LagHistory(Date.now()) };
       this.progress.set(partition, entry);
     }
     return entry;
@@ -195,6 +230,9 @@ export class GroupConsumerState {
         this.progress.delete(partition);
       }
     }
+    this.recordTimes.forgetBatches((partition) =>
+      this.assignedPartitions.includes(partition),
+    );
   }
 
   snapshot(): GroupConsumerSnapshot {
