@@ -36,6 +36,8 @@ export function readJournal(file: string): JournalEntry[] {
 export interface GroupView {
   name: string;
   groupId: string;
+  client: string;
+  groupProtocol: string;
   status: 'starting' | 'joined' | 'rebalancing' | 'stopped' | 'crashed';
   memberId: string | null;
   assignedPartitions: number[];
@@ -238,6 +240,27 @@ export class ReplicaProcess {
     if (status !== 200)
       throw new Error(`${this.name} GET /consumers answered ${status}`);
     return body;
+  }
+
+  /** Resolves when the process exits by itself; rejects after `timeoutMs`. */
+  async exitsWithin(timeoutMs: number): Promise<ExitInfo> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.name} still running after ${timeoutMs} ms:\n${this.tail()}`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Sends `signal` and resolves when the process has exited (at once if it already has). */

@@ -152,8 +152,11 @@ export class TestAdmin {
    * ConsumerGroupDescribe (DescribeGroups calls them Dead, with no members),
    * chosen by the engine under test (KAFKA_CLIENT, KAFKA_GROUP_PROTOCOL).
    */
-  async describeGroup(groupId: string): Promise<BrokerGroup> {
-    if (groupProtocolUnderTest() === 'consumer') {
+  async describeGroup(
+    groupId: string,
+    protocol = groupProtocolUnderTest(),
+  ): Promise<BrokerGroup> {
+    if (protocol === 'consumer') {
       return describeConsumerGroup(this.brokers, groupId);
     }
     const { groups } = await this.admin.describeGroups([groupId]);

@@ -13,6 +13,8 @@
 #   KAFKA_LOCAL_START_TIMEOUT    seconds to wait for readiness (default 60)
 #   KAFKA_LOCAL_SECURITY         plaintext (default) or sasl_ssl (see secure_setup below)
 #   KAFKA_LOCAL_NODES            1 (default) or 3: a 3-node cluster (see cluster_main below)
+#   KAFKA_LOCAL_GROUP_PROTOCOLS  the group protocols the broker speaks (default: Kafka's, with
+#                                KIP-848's consumer); `classic` makes one that refuses KIP-848
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -150,6 +152,8 @@ group.consumer.min.session.timeout.ms=6000
 group.consumer.heartbeat.interval.ms=1000
 group.consumer.min.heartbeat.interval.ms=500
 EOF
+  # KAFKA_LOCAL_GROUP_PROTOCOLS=classic: a broker that refuses KIP-848 (as Kafka before 4.0 does).
+  [[ -z "${KAFKA_LOCAL_GROUP_PROTOCOLS:-}" ]] || echo "group.coordinator.rebalance.protocols=$KAFKA_LOCAL_GROUP_PROTOCOLS"
 }
 
 # --- KAFKA_LOCAL_SECURITY=sasl_ssl ------------------------------------------------------------

@@ -15,7 +15,11 @@ import type {
   RecordHeaderValue,
 } from '../client/group-consumer.port.js';
 import { addHeader } from '../client/record-headers.js';
-import { kafkaErrorCause } from '../kafka.errors.js';
+import {
+  brokerErrorTypes,
+  ConfigurationMismatchError,
+  kafkaErrorCause,
+} from '../kafka.errors.js';
 import { PartitionQueues } from './partition-queues.js';
 
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -48,6 +52,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   private events: GroupMembershipEvents | undefined;
   private readonly highWatermarks = new Map<number, bigint>();
   private readonly leaderEpochs = new Map<number, number>();
+  /** Per partition kept since it was assigned: the offset after the last record handed over. */
+  private readonly nextOffsets = new Map<number, bigint>();
   private assigned = new Set<number>();
   /** Bumped each time a partition leaves this member: batches fetched before are stale. */
   private readonly tenure = new Map<number, number>();
@@ -95,6 +101,14 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       // Like kafkajs, whose join follows run(): a group this member may not
       // read is a crash the caller retries (readiness names the grant), not
       // a failed boot. Anything else fails the start as before.
+      if (
+        this.protocol === 'consumer' &&
+        brokerErrorTypes(error).includes('UNSUPPORTED_VERSION')
+      ) {
+        throw new ConfigurationMismatchError(
+          `the broker refused KIP-848's consumer group protocol (it needs Kafka 4.0+ with group.coordinator.rebalance.protocols including consumer): set KAFKA_GROUP_PROTOCOL=classic`,
+        );
+      }
       if (kafkaErrorCause(error) !== 'not_authorized') throw error;
       this.crash(error);
     }
@@ -123,10 +137,17 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     });
     this.stream = stream;
     stream.on('data', (record: Record) => {
-      if (this.assigned.has(record.partition)) {
-        this.leaderEpochs.set(record.partition, record.leaderEpoch);
-        this.queues?.push(record.partition, record);
-      }
+      const { partition, offset } = record;
+      if (!this.assigned.has(partition)) return;
+      // The library reads every assigned partition again from its last
+      // commit whenever the assignment changes (KIP-848: each partition
+      // another member gets or gives up), also the partitions this member
+      // keeps: what it already handed over is not handed over twice.
+      const next = this.nextOffsets.get(partition);
+      if (next !== undefined && offset < next) return;
+      this.nextOffsets.set(partition, offset + 1n);
+      this.leaderEpochs.set(partition, record.leaderEpoch);
+      this.queues?.push(partition, record);
     });
     stream.on('error', (error: Error) => this.crash(error));
     this.assignmentChanged();
@@ -195,6 +216,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       if (this.closed) return;
       this.consumer = this.create();
       this.assigned = new Set();
+      this.nextOffsets.clear();
       this.joinedOnce = false;
       this.start(run, events).catch((startError: unknown) =>
         this.crash(startError),
@@ -299,6 +321,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       if (!now.has(partition)) {
         this.tenure.set(partition, (this.tenure.get(partition) ?? 0) + 1);
         this.queues?.drop(partition);
+        this.nextOffsets.delete(partition);
       }
     }
     this.assigned = now;
