@@ -76,4 +76,23 @@ describe('PartitionQueues', () => {
     expect(calls.map((c) => [c.partition, c.items])).toEqual([[0, ['a']]]);
     expect(sizes).toEqual([1, 2, 1, 0]);
   });
+
+  it('settles once the named partitions have no batch out', async () => {
+    const { calls, deliver } = recorder();
+    const queues = new PartitionQueues(4, deliver, () => undefined);
+    queues.push(0, 'a');
+    queues.push(1, 'x');
+    await turn();
+    let settled = false;
+    void queues.settled([0]).then(() => (settled = true));
+    await turn();
+    expect(settled).toBe(false);
+    calls[1].done();
+    await turn();
+    expect(settled).toBe(false);
+    calls[0].done();
+    await turn();
+    expect(settled).toBe(true);
+    await expect(queues.settled([5])).resolves.toBeUndefined();
+  });
 });

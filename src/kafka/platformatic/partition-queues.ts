@@ -8,7 +8,8 @@
 export class PartitionQueues<T> {
   private readonly queued = new Map<number, T[]>();
   private readonly waiting: number[] = [];
-  private readonly out = new Set<number>();
+  /** Partitions with a batch out, and when that batch is done. */
+  private readonly out = new Map<number, Promise<void>>();
   private buffered = 0;
   private held = false;
   private scheduled = false;
@@ -56,6 +57,15 @@ export class PartitionQueues<T> {
     this.changed();
   }
 
+  /** Resolves once none of `partitions` has a batch out (at once if none has). */
+  async settled(partitions: readonly number[]): Promise<void> {
+    for (;;) {
+      const out = partitions.flatMap((p) => this.out.get(p) ?? []);
+      if (out.length === 0) return;
+      await Promise.allSettled(out);
+    }
+  }
+
   clear(): void {
     for (const partition of [...this.queued.keys()]) this.drop(partition);
   }
@@ -81,12 +91,12 @@ export class PartitionQueues<T> {
       if (!items) continue;
       this.queued.delete(partition);
       this.buffered -= items.length;
-      this.out.add(partition);
-      void this.deliver(partition, items).finally(() => {
+      const delivered = this.deliver(partition, items).finally(() => {
         this.out.delete(partition);
         if (this.queued.has(partition)) this.waiting.push(partition);
         this.start();
       });
+      this.out.set(partition, delivered);
       this.changed();
     }
   }

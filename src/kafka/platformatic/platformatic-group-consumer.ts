@@ -291,6 +291,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
 
   private watch(events: GroupMembershipEvents): void {
     const { consumer } = this;
+    this.observeAssignments(consumer);
     consumer.on('consumer:group:join', () => this.assignmentChanged());
     consumer.on('consumer:group:rebalance', () => events.rebalancing());
     consumer.on('consumer:heartbeat:end', () => {
@@ -303,7 +304,37 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     });
   }
 
-  /** Tells the caller when this member's partitions of the topic changed. */
+  /**
+   * The library sets `assignments` and then, in KIP-848, acknowledges a
+   * revocation in its next heartbeat at once, without waiting for the
+   * application. Observed as it is set, a partition given up stops between
+   * records before the broker hands it to another member, instead of a
+   * heartbeat later (records handled meanwhile were handled twice).
+   */
+  private observeAssignments(
+    consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
+  ): void {
+    let current = consumer.assignments;
+    Object.defineProperty(consumer, 'assignments', {
+      configurable: true,
+      enumerable: true,
+      get: () => current,
+      set: (next: typeof current) => {
+        current = next;
+        if (consumer === this.consumer) this.assignmentChanged();
+      },
+    });
+  }
+
+  /**
+   * Tells the caller when this member's partitions of the topic changed. A
+   * partition given up stops between records at once; while a batch of it is
+   * still out, the caller keeps counting it as this member's, so what that
+   * batch finishes is committed (KIP-848 hands the partition over without
+   * waiting for the application, and its next owner reads from the last
+   * commit); then the caller is told of the rebalance (it commits) and of
+   * the partitions left.
+   */
   private assignmentChanged(): void {
     const events = this.events;
     if (!events || this.stopped) return;
@@ -317,22 +348,32 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       [...now].every((partition) => this.assigned.has(partition));
     if (same && this.joinedOnce) return;
     this.restarts = 0;
-    for (const partition of this.assigned) {
-      if (!now.has(partition)) {
-        this.tenure.set(partition, (this.tenure.get(partition) ?? 0) + 1);
-        this.queues?.drop(partition);
-        this.nextOffsets.delete(partition);
-      }
+    const revoked = [...this.assigned].filter((p) => !now.has(p));
+    for (const partition of revoked) {
+      this.tenure.set(partition, (this.tenure.get(partition) ?? 0) + 1);
+      this.queues?.drop(partition);
+      this.nextOffsets.delete(partition);
     }
     this.assigned = now;
     this.joinedOnce = true;
-    events.joined(
-      this.consumer.memberId ?? '',
-      false,
-      [...now].sort((a, b) => a - b),
-    );
+    const memberId = this.consumer.memberId ?? '';
+    const sorted = (partitions: Iterable<number>) =>
+      [...partitions].sort((a, b) => a - b);
+    if (revoked.length === 0 || !this.queues) {
+      events.joined(memberId, false, sorted(now));
+      return;
+    }
+    const generation = ++this.changes;
+    events.joined(memberId, false, sorted(new Set([...now, ...revoked])));
+    void this.queues.settled(revoked).then(() => {
+      if (this.stopped || generation !== this.changes) return;
+      events.rebalancing();
+      events.joined(memberId, false, sorted(this.assigned));
+    });
   }
 
+  /** Assignment changes so far: a late settle of an older one tells nothing. */
+  private changes = 0;
   private joinedOnce = false;
 }
 
