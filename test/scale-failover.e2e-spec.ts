@@ -4,7 +4,7 @@ import {
   type GroupName,
   ownersTable,
   Scenario,
-  SESSION_TIMEOUT_MS,
+  sessionTimeoutUnderTest,
   steadyProduction,
   TAKEOVER_MARGIN_MS,
   tally,
@@ -153,16 +153,17 @@ describe('scale-out and failover with real replica processes', () => {
       await waitFor(() => r3.journal().length > 50, {
         what: 'r3 handling records',
       });
+      const sessionMs = await sessionTimeoutUnderTest(admin);
       const killedAt = Date.now();
       await s.stop(r3, 'SIGKILL');
       const { split, ms } = await s.splitWithin(
-        SESSION_TIMEOUT_MS + TAKEOVER_MARGIN_MS + 10_000,
+        sessionMs + TAKEOVER_MARGIN_MS + 10_000,
         killedAt,
       );
       console.log(
-        `crash takeover: survivors own all partitions ${ms} ms after SIGKILL\n${ownersTable(split, s.members)}`,
+        `crash takeover: survivors own all partitions ${ms} ms after SIGKILL (session timeout ${sessionMs} ms)\n${ownersTable(split, s.members)}`,
       );
-      expect(ms).toBeLessThanOrEqual(SESSION_TIMEOUT_MS + TAKEOVER_MARGIN_MS);
+      expect(ms).toBeLessThanOrEqual(sessionMs + TAKEOVER_MARGIN_MS);
       const { records, failures } = await production.stop();
       expect(failures).toEqual([]);
       for (const name of GROUPS) {
@@ -239,10 +240,11 @@ describe('scale-out and failover with real replica processes', () => {
       const victim = s.replicas.find(
         (r) => !Object.values(idle).includes(r.name),
       )!;
+      const sessionMs = await sessionTimeoutUnderTest(admin);
       const killedAt = Date.now();
       await s.stop(victim, 'SIGKILL');
       const { split: after, ms } = await s.splitWithin(
-        SESSION_TIMEOUT_MS + TAKEOVER_MARGIN_MS + 10_000,
+        sessionMs + TAKEOVER_MARGIN_MS + 10_000,
         killedAt,
       );
       console.log(

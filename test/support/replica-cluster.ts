@@ -7,6 +7,7 @@ import { deadLetterTopicName } from '../../src/kafka/kafka.constants.js';
 import { type JournalEntry, ReplicaProcess } from './replica-process.js';
 import { TestAdmin } from './test-admin.js';
 import { uniqueName } from './unique.js';
+import { groupProtocolUnderTest } from './engine.js';
 import { waitFor } from './wait-for.js';
 
 /**
@@ -15,6 +16,18 @@ import { waitFor } from './wait-for.js';
  * replica's CONSUMER_JOURNAL_FILE as the record of what every group handled.
  */
 export const SESSION_TIMEOUT_MS = 6_000;
+
+/**
+ * The session timeout after which a SIGKILLed member's partitions move: the
+ * service's CONSUMER_SESSION_TIMEOUT_MS in the classic protocol, the broker's
+ * group.consumer.session.timeout.ms in KIP-848's (the broker owns it there).
+ */
+export async function sessionTimeoutUnderTest(
+  admin: TestAdmin,
+): Promise<number> {
+  if (groupProtocolUnderTest() === 'classic') return SESSION_TIMEOUT_MS;
+  return Number(await admin.brokerConfig('group.consumer.session.timeout.ms'));
+}
 // Broker expiry check + heartbeat (500 ms) + rejoin/sync on a busy 2-core machine.
 export const TAKEOVER_MARGIN_MS = 4_000;
 export const GROUPS = ['realtime', 'analytics'] as const;

@@ -6,6 +6,7 @@ import {
 import {
   type Admin,
   AssignerProtocol,
+  type ConfigResourceTypes,
   Kafka,
   type KafkaConfig,
   logLevel,
@@ -146,6 +147,23 @@ export class TestAdmin {
     );
   }
 
+  /** A broker setting as the (first) broker reports it, e.g. group.consumer.session.timeout.ms. */
+  async brokerConfig(name: string): Promise<string | undefined> {
+    const { brokers } = await this.admin.describeCluster();
+    const { resources } = await this.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        {
+          type: BROKER_RESOURCE,
+          name: String(brokers[0].nodeId),
+          configNames: [name],
+        },
+      ],
+    });
+    return resources[0]?.configEntries.find((e) => e.configName === name)
+      ?.configValue;
+  }
+
   /**
    * The group as its coordinator describes it, in either protocol: classic
    * groups through DescribeGroups (kafkajs), KIP-848 groups through
@@ -265,6 +283,9 @@ export interface PlainRecord {
   value: string;
   headers: Record<string, string>;
 }
+
+/** ConfigResourceTypes.BROKER (kafkajs does not export its enums to ESM importers). */
+const BROKER_RESOURCE = 4 as ConfigResourceTypes;
 
 /** A group as its coordinator describes it; `assignment`: topic → partitions, ascending. */
 export interface BrokerGroup {
