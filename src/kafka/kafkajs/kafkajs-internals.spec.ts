@@ -13,7 +13,7 @@ describe('assertPatchedKafkajs', () => {
 
   it('refuses another release with one line naming both versions', () => {
     expect(() => assertPatchedKafkajs('2.3.0')).toThrow(
-      /^kafkajs 2\.3\.0 is installed, but the fixes in src\/kafka\/kafkajs were written against kafkajs 2\.2\.4: install 2\.2\.4/,
+      /^kafkajs 2\.3\.0 is installed, but the fixes in src\/kafka\/kafkajs were written against kafkajs 2\.2\.4: install 2\.2\.4[^\n]*$/,
     );
   });
 });
