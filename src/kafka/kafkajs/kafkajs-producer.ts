@@ -5,13 +5,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import {
-  type Kafka,
-  type Message,
-  Partitioners,
-  type Producer,
-  type RecordMetadata,
-} from 'kafkajs';
+import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { producerConfig } from '../../config/config.namespaces.js';
 import { KAFKA_CLIENT } from '../kafka.constants.js';
 import { ConnectionFailures } from '../client/connection-failures.js';
@@ -26,6 +20,7 @@ import {
   type SentPartition,
 } from '../client/kafka-producer.port.js';
 import { LazyConnection } from './lazy-connection.js';
+import { ProducerSessions } from '../producer/producer-sessions.js';
 
 /**
  * The process' one producer (HTTP /produce and the dead-letter path share it).
@@ -48,10 +43,7 @@ export class KafkajsProducer
   extends KafkaProducer
   implements OnApplicationShutdown
 {
-  private readonly logger = new Logger(KafkajsProducer.name);
-  private session: ProducerSession;
-  private readonly retired = new Set<ProducerSession>();
-  private sessions = 0;
+  private readonly sessions: ProducerSessions<ProducerSession>;
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -60,7 +52,16 @@ export class KafkajsProducer
     private readonly failures: ConnectionFailures,
   ) {
     super();
-    this.session = this.openSession();
+    // Built here, after the constructor's parameters: opening a session needs them.
+    this.sessions = new ProducerSessions<ProducerSession>(
+      () => this.openSession(),
+      (session) => session.connection.close(),
+      new Logger(KafkajsProducer.name),
+    );
+  }
+
+  private get session(): ProducerSession {
+    return this.sessions.session;
   }
 
   get isConnected(): boolean {
@@ -69,7 +70,7 @@ export class KafkajsProducer
 
   /** How many producer sessions were opened (1 + one per unknown outcome). */
   get sessionCount(): number {
-    return this.sessions;
+    return this.sessions.count;
   }
 
   async connect(): Promise<void> {
@@ -105,7 +106,7 @@ export class KafkajsProducer
     const sending = session.connection
       .get()
       .then((producer) => producer.send({ topic, messages, acks: -1 }));
-    this.track(session, sending);
+    this.sessions.track(session, sending);
     try {
       const metadata = await withTimeout(
         sending,
@@ -118,15 +119,13 @@ export class KafkajsProducer
         baseOffset: m.baseOffset ?? m.offset ?? '-1',
       }));
     } catch (error) {
-      this.retire(session);
+      this.sessions.retire(session);
       throw this.named(error, started);
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const all = [this.session, ...this.retired];
-    this.retired.clear();
-    await Promise.all(all.map((s) => s.connection.close()));
+    await this.sessions.closeAll();
   }
 
   private openSession(): ProducerSession {
@@ -149,11 +148,9 @@ export class KafkajsProducer
     const session: ProducerSession = {
       connection: new LazyConnection(() => producer),
       connected: false,
-      pending: new Set(),
     };
     producer.on(producer.events.CONNECT, () => (session.connected = true));
     producer.on(producer.events.DISCONNECT, () => (session.connected = false));
-    this.sessions++;
     return session;
   }
 
@@ -168,36 +165,9 @@ export class KafkajsProducer
       Object.assign(new Error(retrying.message), { type }),
     );
   }
-
-  private track(session: ProducerSession, sent: Promise<RecordMetadata[]>) {
-    session.pending.add(sent);
-    const settled = (): void => {
-      session.pending.delete(sent);
-      this.closeIfIdle(session);
-    };
-    sent.then(settled, settled);
-  }
-
-  private retire(session: ProducerSession): void {
-    if (session !== this.session) return; // already replaced by a concurrent failure
-    this.session = this.openSession();
-    this.retired.add(session);
-    this.logger.warn(
-      `a send had an unknown outcome: new producer session #${this.sessions}; the old one closes when its ${session.pending.size} pending send(s) settle`,
-    );
-    this.closeIfIdle(session);
-  }
-
-  private closeIfIdle(session: ProducerSession): void {
-    if (!this.retired.has(session) || session.pending.size > 0) return;
-    this.retired.delete(session);
-    session.connection.close().catch(() => undefined);
-  }
 }
 
 interface ProducerSession {
   connection: LazyConnection<Producer>;
   connected: boolean;
-  /** Sends kafkajs is still retrying (they may yet be written). */
-  pending: Set<Promise<RecordMetadata[]>>;
 }

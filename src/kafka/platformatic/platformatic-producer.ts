@@ -6,6 +6,7 @@ import {
   type SentPartition,
 } from '../client/kafka-producer.port.js';
 import { withTimeout } from '../kafka.errors.js';
+import { ProducerSessions } from '../producer/producer-sessions.js';
 
 /** acks=all: every in-sync replica has the records before the answer. */
 const ALL_REPLICAS = -1;
@@ -22,17 +23,23 @@ export class PlatformaticProducer
   extends KafkaProducer
   implements OnApplicationShutdown
 {
-  private readonly logger = new Logger(PlatformaticProducer.name);
-  private session: Session;
-  private readonly retired = new Set<Session>();
-  private sessions = 0;
+  private readonly sessions: ProducerSessions<Session>;
 
   constructor(
     private readonly options: ProducerOptions<Buffer, Buffer, Buffer, Buffer>,
     private readonly timeoutMs: number,
   ) {
     super();
-    this.session = this.openSession();
+    // Built here, after the constructor's parameters: opening a session needs them.
+    this.sessions = new ProducerSessions<Session>(
+      () => this.openSession(),
+      (session) => session.producer.close(),
+      new Logger(PlatformaticProducer.name),
+    );
+  }
+
+  private get session(): Session {
+    return this.sessions.session;
   }
 
   /**
@@ -68,7 +75,7 @@ export class PlatformaticProducer
         headers: headers && headerMap(headers),
       })),
     });
-    this.track(session, sending);
+    this.sessions.track(session, sending);
     try {
       const result = await withTimeout(
         sending,
@@ -82,59 +89,29 @@ export class PlatformaticProducer
         baseOffset: String(offset),
       }));
     } catch (error) {
-      this.retire(session);
+      this.sessions.retire(session);
       throw error;
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const all = [this.session, ...this.retired];
-    this.retired.clear();
-    await Promise.allSettled(all.map((s) => s.producer.close()));
+    await this.sessions.closeAll();
   }
 
   private openSession(): Session {
-    this.sessions++;
     return {
       producer: new Producer({
         ...this.options,
         idempotent: true,
         acks: ALL_REPLICAS,
       }),
-      pending: new Set(),
       ready: false,
     };
-  }
-
-  private track(session: Session, sent: Promise<unknown>): void {
-    session.pending.add(sent);
-    const settled = (): void => {
-      session.pending.delete(sent);
-      this.closeIfIdle(session);
-    };
-    sent.then(settled, settled);
-  }
-
-  private retire(session: Session): void {
-    if (session !== this.session) return;
-    this.session = this.openSession();
-    this.retired.add(session);
-    this.logger.warn(
-      `a send had an unknown outcome: new producer session #${this.sessions}; the old one closes when its ${session.pending.size} pending send(s) settle`,
-    );
-    this.closeIfIdle(session);
-  }
-
-  private closeIfIdle(session: Session): void {
-    if (!this.retired.has(session) || session.pending.size > 0) return;
-    this.retired.delete(session);
-    session.producer.close().catch(() => undefined);
   }
 }
 
 interface Session {
   producer: Producer<Buffer, Buffer, Buffer, Buffer>;
-  pending: Set<Promise<unknown>>;
   /** Reached the cluster once (connect() or a send succeeded). */
   ready: boolean;
 }
