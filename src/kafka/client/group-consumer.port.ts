@@ -37,8 +37,12 @@ export interface RecordBatch {
 /** What happens to the membership, as the client reports it. */
 export interface GroupMembershipEvents {
   joined(memberId: string, isLeader: boolean, partitions: number[]): void;
-  /** A rebalance started: commit what was handled while the partitions are still ours. */
-  rebalancing(): void;
+  /**
+   * A rebalance started: commit what was handled while the partitions are
+   * still ours. Resolves once that commit is done (or failed); a client that
+   * can hold the handover back waits for it.
+   */
+  rebalancing(): Promise<void>;
   heartbeat(generationId: number): void;
   /** The consumer stopped on an error; `willRestart`: the client restarts it by itself. */
   crashed(error: unknown, willRestart: boolean): void;

@@ -240,7 +240,7 @@ describe.each<Mode>(['per-record handler', 'batch handler'])(
       expect(journal).toEqual(['30', '31']);
       expect(resolved).toEqual(['31']);
 
-      fake.events!.rebalancing();
+      void fake.events!.rebalancing();
       fake.events!.joined('member-1', true, [1]);
       const moved = batchOf(0, ['32']);
       await fake.deliver(moved.batch);

@@ -311,7 +311,7 @@ export class GroupConsumerServer
         rebalancing: () => {
           this.state.rebalancing();
           // Commit what was handled while the partitions are still ours.
-          void this.committer.flush();
+          return this.committer.flush();
         },
         crashed: (error, willRestart) => this.crashed(error, willRestart),
         coordinatorSilent: (request) => this.coordinatorSilent(request),

@@ -108,7 +108,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     consumer.on(consumer.events.HEARTBEAT, ({ payload }) =>
       events.heartbeat(payload.groupGenerationId),
     );
-    consumer.on(consumer.events.REBALANCING, () => events.rebalancing());
+    consumer.on(consumer.events.REBALANCING, () => void events.rebalancing());
     // Why: a crashed kafkajs consumer is otherwise silent (nestjs/nest#11616).
     consumer.on(consumer.events.CRASH, ({ payload }) =>
       events.crashed(payload.error, payload.restart),

@@ -66,6 +66,11 @@ export class PartitionQueues<T> {
     }
   }
 
+  /** Resolves once no partition has a batch out. */
+  settledAll(): Promise<void> {
+    return this.settled([...this.out.keys()]);
+  }
+
   clear(): void {
     for (const partition of [...this.queued.keys()]) this.drop(partition);
   }

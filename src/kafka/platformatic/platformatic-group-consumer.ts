@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
   Consumer,
   type ConsumerOptions,
+  kMetadata,
   type Message,
   type MessagesStream,
 } from '@platformatic/kafka';
@@ -26,6 +27,9 @@ type Record = Message<Buffer, Buffer, Buffer, Buffer>;
 
 /** The library's tracing channel of fetches: its asyncStart carries each response. */
 const FETCHES = 'tracing:plt:kafka:consumer:fetches:asyncStart';
+
+/** Longest a KIP-848 revocation waits for the batches out and their commit. */
+const REVOCATION_WAIT_MS = 10_000;
 
 /** Records fetched but not yet handed over above which fetching waits. */
 const MAX_BUFFERED_RECORDS = 4_000;
@@ -58,6 +62,9 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   /** Bumped each time a partition leaves this member: batches fetched before are stale. */
   private readonly tenure = new Map<number, number>();
   private paused = false;
+  /** KIP-848: a revocation the library is about to acknowledge (holdRevocations). */
+  private revoking = false;
+  private revocationHold = false;
   private backpressured = false;
   private stopped = false;
   private readonly onFetch = (message: unknown) => this.fetched(message);
@@ -263,7 +270,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     if (buffered >= MAX_BUFFERED_RECORDS) this.backpressured = true;
     else if (buffered <= MAX_BUFFERED_RECORDS / 2) this.backpressured = false;
     const wait = this.paused || this.backpressured;
-    this.queues?.hold(this.paused);
+    this.queues?.hold(this.paused || this.revocationHold);
     if (wait && !stream.isPaused()) stream.pause();
     else if (!wait && stream.isPaused()) stream.resume();
   }
@@ -292,8 +299,12 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   private watch(events: GroupMembershipEvents): void {
     const { consumer } = this;
     this.observeAssignments(consumer);
+    if (this.protocol === 'consumer') this.holdRevocations(consumer, events);
     consumer.on('consumer:group:join', () => this.assignmentChanged());
-    consumer.on('consumer:group:rebalance', () => events.rebalancing());
+    consumer.on('consumer:group:rebalance', () => {
+      if (this.protocol === 'consumer') this.revoking = true;
+      else void events.rebalancing();
+    });
     consumer.on('consumer:heartbeat:end', () => {
       events.heartbeat(consumer.generationId);
       // KIP-848 hands assignment changes over in heartbeat answers.
@@ -324,6 +335,46 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
         if (consumer === this.consumer) this.assignmentChanged();
       },
     });
+  }
+
+  /**
+   * KIP-848 hands a partition to its next owner as soon as this member
+   * acknowledges the revocation, which the library does right after it has
+   * read the metadata, without waiting for the application. So that read's
+   * answer is held back until the batches out have finished (nothing new goes
+   * out meanwhile) and what they handled is committed, bounded by
+   * REVOCATION_WAIT_MS: the next owner then starts after the last record this
+   * member handled (what the classic protocol's revocation callback does),
+   * through the library's exported metadata hook. Can go when the library
+   * waits itself.
+   */
+  private holdRevocations(
+    consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
+    events: GroupMembershipEvents,
+  ): void {
+    const read = consumer[kMetadata].bind(consumer);
+    consumer[kMetadata] = (options, callback) => {
+      if (!this.revoking) return read(options, callback);
+      this.revoking = false;
+      this.revocationHold = true;
+      this.flowControl();
+      read(options, (error, metadata) => {
+        const committed = (this.queues?.settledAll() ?? Promise.resolve())
+          .then(() => events.rebalancing())
+          .catch(() => undefined);
+        const bound = new Promise((resolve) =>
+          setTimeout(resolve, REVOCATION_WAIT_MS),
+        );
+        void Promise.race([committed, bound]).then(() => {
+          try {
+            callback(error, metadata);
+          } finally {
+            this.revocationHold = false;
+            this.flowControl();
+          }
+        });
+      });
+    };
   }
 
   /**
@@ -367,7 +418,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     events.joined(memberId, false, sorted(new Set([...now, ...revoked])));
     void this.queues.settled(revoked).then(() => {
       if (this.stopped || generation !== this.changes) return;
-      events.rebalancing();
+      void events.rebalancing();
       events.joined(memberId, false, sorted(this.assigned));
     });
   }
