@@ -9,7 +9,7 @@
  * --consume-only [--backlog N] [--consume-rounds N] [--cpu-prof DIR]: just that phase.
  * Then, on Node 24, both engines beside their bare clients and Kafka's Java tools
  * (engine-compare.ts). --engines-only [--engine-backlog N] [--engine-rounds N]
- * [--group-protocol consumer|classic]: just that phase. BENCH_NODE24 names the
+ * [--group-protocol consumer|classic] [--cpu-prof DIR]: just that phase. BENCH_NODE24 names the
  * Node 24 binary (default tools/node24/node_modules/.bin/node).
  */
 import { execFileSync } from 'node:child_process';
@@ -80,6 +80,8 @@ const ENGINE_LOAD = {
     process.env.BENCH_NODE24 ??
     join(REPO_ROOT, 'tools/node24/node_modules/.bin/node'),
   groupProtocol: protocolFlag(),
+  // --cpu-prof DIR: profile each Node contender while it drains (slows it down).
+  cpuProfDir: stringFlag('--cpu-prof'),
 };
 const say = (line = '') => console.log(line);
 const ms = (n: number | null) => (n === null ? '-' : `${Math.round(n)} ms`);

@@ -23,8 +23,10 @@ export interface Drain {
   /** CPU seconds of the process per 100k records it handled (join → done). */
   cpuPer100k: number;
   peakRssMb: number;
-  /** With Target.cpuProfDir: the process' CPU profile from boot until drained. */
+  /** With Target.cpuProfDir: the process' CPU profile from its start until drained. */
   cpuProfile?: string;
+  /** The service's own word on its first group: its client and group protocol (/consumers). */
+  engine?: { client: string; groupProtocol: string };
 }
 
 export interface Target {
@@ -34,7 +36,7 @@ export interface Target {
   partitions: number;
   /** Service and consumer settings (KAFKA_BROKERS, CONSUMER_*, LOG_LEVEL...). */
   env: Record<string, string>;
-  /** Where the service writes a CPU profile of each drain (cpu-profile.ts); none if unset. */
+  /** Where each Node contender (service or bare client) writes a CPU profile of its drain (cpu-profile.ts); none if unset. */
   cpuProfDir?: string;
 }
 
@@ -81,6 +83,7 @@ export async function peerDrain(
       KAFKA_TOPIC: target.topic,
       BENCH_GROUP_ID: groupId,
       BENCH_CONCURRENCY: String(target.partitions),
+      ...profiling(target),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -116,11 +119,13 @@ export async function peerDrain(
       records = await committedRecords(target, groupId);
       doneAt = Date.now();
     }
+    const cpuDone = cpuMs([pid]);
     return {
       perSec: [(records * 1_000) / (doneAt - at)],
       perSecFromSpawn: [(records * 1_000) / (doneAt - spawnedAt)],
-      cpuPer100k: ((cpuMs([pid]) - cpuAtJoin) * 100) / records,
+      cpuPer100k: ((cpuDone - cpuAtJoin) * 100) / records,
       peakRssMb: peakRssMb(pid),
+      cpuProfile: await writeProfile(target, pid),
     };
   } finally {
     cpu.stop();
@@ -144,10 +149,6 @@ export async function serviceDrain(
   run: ServiceRun = {},
 ): Promise<Drain> {
   const roles = Object.keys(groupIds);
-  const profiling = target.cpuProfDir && {
-    NODE_OPTIONS: `--import=${pathToFileURL(join(here, 'cpu-profile.js')).href}`,
-    BENCH_CPU_PROF_DIR: target.cpuProfDir,
-  };
   const spawnedAt = Date.now();
   const replica = await ReplicaProcess.spawn({
     name: `consume-${roles.join('-')}`,
@@ -162,12 +163,18 @@ export async function serviceDrain(
       REALTIME_GROUP_ID: groupIds.realtime,
       // Must differ from realtime's even when the role is off.
       ANALYTICS_GROUP_ID: groupIds.analytics ?? `${groupIds.realtime}-unused`,
-      ...profiling,
+      ...profiling(target),
     },
   });
   const cpu = sampleCpu(replica.pid);
   try {
-    type View = { name: string; status: string; joinedAt?: string | null };
+    type View = {
+      name: string;
+      status: string;
+      joinedAt?: string | null;
+      client: string;
+      groupProtocol: string;
+    };
     const views = await waitFor(
       async () => {
         if (!replica.alive) return 'exited' as const;
@@ -200,15 +207,7 @@ export async function serviceDrain(
     const handled = target.records * roles.length;
     const cpuDone = cpuMs([replica.pid]);
     const peakRss = peakRssMb(replica.pid);
-    let cpuProfile: string | undefined;
-    if (target.cpuProfDir) {
-      process.kill(replica.pid, 'SIGUSR2');
-      const file = join(target.cpuProfDir, `${replica.pid}.cpuprofile`);
-      cpuProfile = await waitFor(() => (existsSync(file) ? file : undefined), {
-        timeoutMs: 30_000,
-        what: `the service to write ${file}`,
-      });
-    }
+    const cpuProfile = await writeProfile(target, replica.pid);
     return {
       perSec: doneAt.map(
         (t, i) => (target.records * 1_000) / (t - (joinedAt[i] ?? seenAt)),
@@ -219,11 +218,35 @@ export async function serviceDrain(
       cpuPer100k: ((cpuDone - cpuAtJoin) * 100) / handled,
       peakRssMb: peakRss,
       cpuProfile,
+      engine: views[0] && {
+        client: views[0].client,
+        groupProtocol: views[0].groupProtocol,
+      },
     };
   } finally {
     cpu.stop();
     await replica.stop('SIGTERM');
   }
+}
+
+/** With Target.cpuProfDir: the settings that make a Node process sample its CPU (cpu-profile.ts). */
+function profiling(target: Target): Record<string, string> {
+  if (!target.cpuProfDir) return {};
+  return {
+    NODE_OPTIONS: `--import=${pathToFileURL(join(here, 'cpu-profile.js')).href}`,
+    BENCH_CPU_PROF_DIR: target.cpuProfDir,
+  };
+}
+
+/** Asks a profiled process for what it sampled so far; the file's path, or none if not profiled. */
+async function writeProfile(target: Target, pid: number) {
+  if (!target.cpuProfDir) return undefined;
+  process.kill(pid, 'SIGUSR2');
+  const file = join(target.cpuProfDir, `${pid}.cpuprofile`);
+  return waitFor(() => (existsSync(file) ? file : undefined), {
+    timeoutMs: 30_000,
+    what: `process ${pid} to write ${file}`,
+  });
 }
 
 /** When (Date.now) each group's committed offsets reached the end offsets. */

@@ -18,6 +18,7 @@ import { REPO_ROOT } from '../../test/support/replica-process.js';
 import type { TestAdmin } from '../../test/support/test-admin.js';
 import { type Backlog, withBacklog } from './consume-backlog.js';
 import { median } from './consume-compare.js';
+import { topSelfTime } from './profile-top.js';
 import {
   BootError,
   type Drain,
@@ -41,6 +42,8 @@ export interface EngineLoad {
   node: string;
   /** The platformatic contenders' group protocol: consumer (KIP-848) or classic. */
   groupProtocol: 'consumer' | 'classic';
+  /** Where each Node contender writes a CPU profile of its drain; none if unset. */
+  cpuProfDir?: string;
 }
 
 export type Contender =
@@ -95,6 +98,7 @@ export async function compareEngines(
       records: backlog.records,
       partitions: load.partitions,
       env,
+      cpuProfDir: load.cpuProfDir,
     };
     const platformatic = {
       BENCH_GROUP_PROTOCOL: load.groupProtocol,
@@ -173,10 +177,18 @@ export async function compareEngines(
         groups[contender].push(groupId);
         try {
           const drain = await run[contender](groupId);
+          const wrong = wrongEngine(contender, drain, load);
+          if (wrong) throw new Error(wrong);
           runs[contender].push(drain);
           progress(
             `  round ${round}/${load.rounds} ${contender}: ${Math.round(drain.perSec[0] ?? NaN)} records/s, CPU ${drain.cpuPer100k.toFixed(2)} s/100k, peak RSS ${Math.round(drain.peakRssMb)} MB`,
           );
+          if (drain.cpuProfile) {
+            progress(`    self time, boot to drained (${drain.cpuProfile}):`);
+            topSelfTime(drain.cpuProfile, 15).forEach((line) =>
+              progress(`  ${line}`),
+            );
+          }
         } catch (error) {
           // A contender that cannot run is reported as such, never replaced by another.
           missing[contender] =
@@ -220,6 +232,31 @@ export async function compareEngines(
       protocol: load.groupProtocol,
     };
   });
+}
+
+/**
+ * Why a service drain did not run the engine it was asked for, from the
+ * service's own /consumers view (the broker's group type checks KIP-848 too).
+ */
+function wrongEngine(
+  contender: Contender,
+  drain: Drain,
+  load: EngineLoad,
+): string | undefined {
+  const wanted =
+    contender === 'platformaticEngine'
+      ? { client: 'platformatic', groupProtocol: load.groupProtocol }
+      : contender === 'kafkajsEngine'
+        ? { client: 'kafkajs', groupProtocol: 'classic' }
+        : undefined;
+  const said = drain.engine;
+  if (
+    !wanted ||
+    (said?.client === wanted.client &&
+      said.groupProtocol === wanted.groupProtocol)
+  )
+    return undefined;
+  return `the service reports ${said ? `${said.client} / ${said.groupProtocol}` : 'no engine'}, not ${wanted.client} / ${wanted.groupProtocol}`;
 }
 
 function medianJava(runs: (JavaPerf | string)[]): JavaPerf | string {

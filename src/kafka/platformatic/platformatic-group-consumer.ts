@@ -8,20 +8,18 @@ import {
 } from '@platformatic/kafka';
 import type { GroupProtocol } from '../../config/configuration.js';
 import type {
-  ConsumedRecord,
   GroupConsumerPort,
   GroupConsumerRun,
   GroupConsumerSettings,
   GroupMembershipEvents,
-  RecordHeaderValue,
 } from '../client/group-consumer.port.js';
-import { addHeader } from '../client/record-headers.js';
 import {
   brokerErrorTypes,
   ConfigurationMismatchError,
   kafkaErrorCause,
 } from '../kafka.errors.js';
 import { PartitionQueues } from './partition-queues.js';
+import { PlatformaticRecord } from './platformatic-record.js';
 
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -51,7 +49,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   private restarts = 0;
   private closed = false;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
-  private queues: PartitionQueues<Record> | undefined;
+  private queues: PartitionQueues<PlatformaticRecord> | undefined;
   private topic = '';
   private events: GroupMembershipEvents | undefined;
   private readonly highWatermarks = new Map<number, bigint>();
@@ -124,9 +122,9 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   private async start(run: GroupConsumerRun, events: GroupMembershipEvents) {
     this.stopped = false;
     this.watch(events);
-    this.queues = new PartitionQueues<Record>(
+    this.queues = new PartitionQueues<PlatformaticRecord>(
       Math.max(1, run.concurrency),
-      (partition: number, records: Record[]) =>
+      (partition: number, records: PlatformaticRecord[]) =>
         this.deliver(run, partition, records).catch((error: unknown) =>
           this.crash(error),
         ),
@@ -154,7 +152,9 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       if (next !== undefined && offset < next) return;
       this.nextOffsets.set(partition, offset + 1n);
       this.leaderEpochs.set(partition, record.leaderEpoch);
-      this.queues?.push(partition, record);
+      // Queued in the port's shape: the library's message (its header Map,
+      // bound commit, metadata) is garbage at once, not after the handler.
+      this.queues?.push(partition, new PlatformaticRecord(record));
     });
     stream.on('error', (error: Error) => this.crash(error));
     this.assignmentChanged();
@@ -235,7 +235,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   private async deliver(
     run: GroupConsumerRun,
     partition: number,
-    records: Record[],
+    records: PlatformaticRecord[],
   ): Promise<void> {
     const tenure = this.tenure.get(partition) ?? 0;
     const isActive = () =>
@@ -243,15 +243,15 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       this.assigned.has(partition) &&
       (this.tenure.get(partition) ?? 0) === tenure;
     if (!isActive()) return;
-    const last = records[records.length - 1];
+    const last = BigInt(records[records.length - 1].offset);
     const known = this.highWatermarks.get(partition);
     await run.eachBatch({
       topic: run.topic,
       partition,
       highWatermark: String(
-        known !== undefined && known > last.offset ? known : last.offset + 1n,
+        known !== undefined && known > last ? known : last + 1n,
       ),
-      records: records.map(toConsumedRecord),
+      records,
       isActive,
       // The stream reads on from where it is; a batch cut short is read again
       // by the partition's next owner (or this member after a rejoin), from
@@ -436,23 +436,4 @@ function isFinal(error: unknown): boolean {
 
 function isTimeout(error: unknown): boolean {
   return (error as { code?: unknown } | undefined)?.code === 'PLT_KFK_TIMEOUT';
-}
-
-/** The library's message in the port's plain shape (a header may repeat). */
-function toConsumedRecord(record: Record): ConsumedRecord {
-  let headers: { [name: string]: RecordHeaderValue } | undefined;
-  const entries = record.headerEntries;
-  if (entries.length > 0) {
-    headers = {};
-    for (const [name, value] of entries) {
-      addHeader(headers, name.toString(), value);
-    }
-  }
-  return {
-    offset: String(record.offset),
-    key: record.key ?? null,
-    value: record.value ?? null,
-    headers,
-    timestamp: String(record.timestamp),
-  };
 }
