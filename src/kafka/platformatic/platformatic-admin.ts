@@ -2,8 +2,9 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import {
   Admin,
   type AdminOptions,
-  Connection,
+  type Connection,
   consumerGroupDescribeV0,
+  kGetConnection,
 } from '@platformatic/kafka';
 import type { GroupProtocol } from '../../config/configuration.js';
 import { ConnectionFailures } from '../client/connection-failures.js';
@@ -36,11 +37,6 @@ export class PlatformaticAdmin
 {
   private readonly logger = new Logger(PlatformaticAdmin.name);
   private admin: Admin;
-  /** Connections to group coordinators, for ConsumerGroupDescribe. */
-  private readonly coordinators = new Map<
-    string,
-    { connection: Connection; connecting: Promise<Connection> }
-  >();
 
   constructor(
     private options: AdminOptions,
@@ -332,8 +328,6 @@ export class PlatformaticAdmin
             if (hasApiError(error, 'GROUP_ID_NOT_FOUND')) {
               return { groups: [] };
             }
-            // The next call connects again (the coordinator may have moved).
-            this.forgetCoordinator(connection, error);
             throw error;
           });
         const group = groups[0];
@@ -356,52 +350,23 @@ export class PlatformaticAdmin
   }
 
   /**
-   * One connection per coordinator, shared by concurrent calls (the health
-   * monitor, the dashboard and /consumers ask at once); forgotten when it
-   * fails, so the next call connects again.
+   * The admin's own pooled connection to the coordinator (exported hook of
+   * the library): no socket of its own, so reads the service repeats (health,
+   * lag, the dashboard) open none after the first.
    */
   private coordinator(host: string, port: number): Promise<Connection> {
-    const key = `${host}:${port}`;
-    const cached = this.coordinators.get(key);
-    if (cached) return cached.connecting;
-    const connection = new Connection(this.options.clientId, {
-      connectTimeout: this.options.connectTimeout,
-      requestTimeout: this.options.requestTimeout,
-      tls: this.options.tls,
-      sasl: this.options.sasl,
-    });
-    const connecting = Promise.resolve(connection.connect(host, port)).then(
-      () => connection,
+    const admin = this.admin;
+    return new Promise((resolve, reject) =>
+      admin[kGetConnection]({ host, port }, (error, connection) =>
+        error || !connection
+          ? reject(error ?? new Error('no connection'))
+          : resolve(connection),
+      ),
     );
-    this.coordinators.set(key, { connection, connecting });
-    // A broker that closes the connection emits 'error': this admin's to handle.
-    connection.on('error', (error) =>
-      this.forgetCoordinator(connection, error),
-    );
-    connection.on('close', () => this.forgetCoordinator(connection, 'closed'));
-    connecting.catch((error: unknown) =>
-      this.forgetCoordinator(connection, error),
-    );
-    return connecting;
-  }
-
-  private forgetCoordinator(connection: Connection, why: unknown): void {
-    const key = [...this.coordinators].find(
-      ([, entry]) => entry.connection === connection,
-    )?.[0];
-    if (key === undefined) return;
-    this.coordinators.delete(key);
-    this.logger.debug(`coordinator connection ${key} dropped: ${String(why)}`);
-    connection.close().catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([
-      this.admin.close(),
-      ...[...this.coordinators.values()].map(({ connection }) =>
-        connection.close(),
-      ),
-    ]);
+    await this.admin.close();
   }
 }
 
