@@ -21,6 +21,7 @@ import {
   kafkaErrorCause,
 } from '../kafka.errors.js';
 import { PartitionQueues } from './partition-queues.js';
+import { leaveForTheSessionOnClose } from './static-leave.js';
 
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -61,6 +62,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   private backpressured = false;
   private stopped = false;
   private readonly onFetch = (message: unknown) => this.fetched(message);
+  /** A static member (groupInstanceId) leaves for the session only. */
+  private readonly isStatic: boolean;
 
   constructor(
     options: Omit<
@@ -85,8 +88,12 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
         ...options,
         ...group,
         groupId: settings.groupId,
+        ...(settings.groupInstanceId
+          ? { groupInstanceId: settings.groupInstanceId }
+          : {}),
         autocommit: false,
       });
+    this.isStatic = settings.groupInstanceId !== undefined;
     this.consumer = this.create();
   }
 
@@ -109,7 +116,13 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
           `the broker refused KIP-848's consumer group protocol (it needs Kafka 4.0+ with group.coordinator.rebalance.protocols including consumer): set KAFKA_GROUP_PROTOCOL=classic`,
         );
       }
-      if (kafkaErrorCause(error) !== 'not_authorized') throw error;
+      // Likewise a static-membership id another live member holds.
+      if (
+        kafkaErrorCause(error) !== 'not_authorized' &&
+        !isInstanceIdRefusal(error)
+      ) {
+        throw error;
+      }
       this.crash(error);
     }
   }
@@ -192,6 +205,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     try {
       await stream?.close();
     } finally {
+      // Why: a static member keeps its partitions while it restarts.
+      if (this.isStatic) leaveForTheSessionOnClose(consumer);
       await consumer.close(true);
     }
   }
@@ -207,7 +222,10 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     if (this.stopped || this.closed) return;
     const events = this.events;
     const run = this.running;
-    const final = kafkaErrorCause(error) === 'not_authorized' || isFinal(error);
+    const final =
+      kafkaErrorCause(error) === 'not_authorized' ||
+      isInstanceIdRefusal(error) ||
+      isFinal(error);
     events?.crashed(error, !final);
     void this.stop().catch(() => undefined);
     if (final || !events || !run) return;
@@ -375,6 +393,15 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   /** Assignment changes so far: a late settle of an older one tells nothing. */
   private changes = 0;
   private joinedOnce = false;
+}
+
+/** The broker refused this member's static-membership id: another live member holds it. */
+function isInstanceIdRefusal(error: unknown): boolean {
+  const types = brokerErrorTypes(error);
+  return (
+    types.includes('UNRELEASED_INSTANCE_ID') ||
+    types.includes('FENCED_INSTANCE_ID')
+  );
 }
 
 /** An error that says retrying cannot help (`retriable: false`, `canRetry: false`). */
