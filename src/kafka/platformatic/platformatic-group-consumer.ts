@@ -21,7 +21,10 @@ import {
   kafkaErrorCause,
 } from '../kafka.errors.js';
 import { PartitionQueues } from './partition-queues.js';
-import { leaveForTheSessionOnClose } from './static-leave.js';
+import {
+  leaveForTheSessionOnClose,
+  stopWhenFenced,
+} from './static-membership.js';
 
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -310,6 +313,11 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   private watch(events: GroupMembershipEvents): void {
     const { consumer } = this;
     this.observeAssignments(consumer);
+    if (this.isStatic && this.protocol === 'classic') {
+      stopWhenFenced(consumer, (error) => this.crash(error));
+    }
+    // A failure the library gives up on (a rejoin that failed): the member starts again.
+    consumer.on('error', (error: unknown) => this.crash(error));
     consumer.on('consumer:group:join', () => this.assignmentChanged());
     consumer.on('consumer:group:rebalance', () => events.rebalancing());
     consumer.on('consumer:heartbeat:end', () => {
