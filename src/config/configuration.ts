@@ -58,6 +58,11 @@ export interface KafkaSettings {
   client: KafkaClientName;
   /** The consumer group protocol: classic (JoinGroup/SyncGroup) or consumer (KIP-848). */
   groupProtocol: GroupProtocol;
+  /**
+   * This replica's static-membership id (KIP-345, KIP-848); each group's
+   * member uses `<id>-<role>` (groupInstanceIdOf). undefined: dynamic members.
+   */
+  groupInstanceId: string | undefined;
 }
 
 export interface ProducerSettings {

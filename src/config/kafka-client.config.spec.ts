@@ -1,5 +1,9 @@
 import { EnvReader } from './env.parsers.js';
-import { platformaticRunsOn, readKafkaClient } from './kafka-client.config.js';
+import {
+  groupInstanceIdOf,
+  platformaticRunsOn,
+  readKafkaClient,
+} from './kafka-client.config.js';
 
 function read(env: Record<string, string>, node = '24.21.0') {
   const reader = new EnvReader(env);
@@ -29,6 +33,34 @@ describe('readKafkaClient', () => {
   it('refuses the consumer protocol on kafkajs in one line', () => {
     expect(read({ KAFKA_GROUP_PROTOCOL: 'consumer' }).problems).toEqual([
       'KAFKA_GROUP_PROTOCOL=consumer (KIP-848) needs KAFKA_CLIENT=platformatic: kafkajs speaks only the classic group protocol',
+    ]);
+  });
+
+  it('reads a static-membership id for the platformatic client', () => {
+    expect(
+      read({ KAFKA_CLIENT: 'platformatic', KAFKA_GROUP_INSTANCE_ID: 'web-0' }),
+    ).toEqual({
+      client: 'platformatic',
+      groupProtocol: 'consumer',
+      groupInstanceId: 'web-0',
+      problems: [],
+    });
+    expect(groupInstanceIdOf('web-0', 'realtime')).toBe('web-0-realtime');
+    expect(groupInstanceIdOf(undefined, 'realtime')).toBeUndefined();
+  });
+
+  it('refuses a static-membership id on kafkajs in one line', () => {
+    expect(read({ KAFKA_GROUP_INSTANCE_ID: 'web-0' }).problems).toEqual([
+      'KAFKA_GROUP_INSTANCE_ID (static membership) needs KAFKA_CLIENT=platformatic: kafkajs has no static membership',
+    ]);
+  });
+
+  it('refuses an instance id Kafka would not take, saying what is allowed', () => {
+    expect(
+      read({ KAFKA_CLIENT: 'platformatic', KAFKA_GROUP_INSTANCE_ID: 'web 0' })
+        .problems,
+    ).toEqual([
+      'KAFKA_GROUP_INSTANCE_ID "web 0" must be 1-200 of [A-Za-z0-9._-] (e.g. the pod name, web-0)',
     ]);
   });
 

@@ -7,6 +7,7 @@ import {
 } from '../config/config.namespaces.js';
 import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
 import type { ConsumerSettings } from '../config/configuration.js';
+import { groupInstanceIdOf } from '../config/kafka-client.config.js';
 import { DeadLetterPublisher } from '../kafka/consumer/dead-letter.publisher.js';
 import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
 import { GroupConsumerServer } from '../kafka/consumer/group-consumer.server.js';
@@ -75,6 +76,7 @@ export function groupConsumerProvider(
           // Commits wait at most one Kafka request timeout.
           commitTimeoutMs: kafka.requestTimeoutMs,
           // The monitor's admin: short request timeouts, another broker after a failure.
+          groupInstanceId: groupInstanceIdOf(kafka.groupInstanceId, spec.name),
           coordinatorAnswers: () =>
             monitor.describeGroups([groupId], topics.topic).then(() => true),
         },

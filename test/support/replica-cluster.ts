@@ -72,7 +72,11 @@ export class Scenario {
     await this.admin.createTopic(this.topic, this.partitions);
   }
 
-  spawn(name: string): Promise<ReplicaProcess> {
+  /** `env`: this replica's own settings (e.g. its KAFKA_GROUP_INSTANCE_ID). */
+  spawn(
+    name: string,
+    env: Record<string, string> = {},
+  ): Promise<ReplicaProcess> {
     const spawned = ReplicaProcess.spawn({
       name,
       dir: this.dir,
@@ -87,6 +91,7 @@ export class Scenario {
         CONSUMER_HEARTBEAT_INTERVAL_MS: '500',
         SHUTDOWN_TIMEOUT_MS: '10000',
         ...this.env,
+        ...env,
       },
     });
     return spawned.then((replica) => (this.replicas.push(replica), replica));

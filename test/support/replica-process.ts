@@ -40,6 +40,8 @@ export interface GroupView {
   groupProtocol: string;
   status: 'starting' | 'joined' | 'rebalancing' | 'stopped' | 'crashed';
   memberId: string | null;
+  /** Static membership: `<KAFKA_GROUP_INSTANCE_ID>-<role>`, null when dynamic. */
+  instanceId: string | null;
   assignedPartitions: number[];
   processed: number;
   lastCommitted: Record<string, string>;

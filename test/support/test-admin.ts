@@ -296,6 +296,10 @@ export interface BrokerGroup {
     memberId: string;
     clientId: string;
     assignment: Record<string, number[]>;
+    /** KIP-848 only (ConsumerGroupDescribe): the static member's id, null when dynamic. */
+    instanceId?: string | null;
+    /** KIP-848 only: -2 while a static member is away for the session. */
+    memberEpoch?: number;
   }[];
 }
 
@@ -329,6 +333,8 @@ async function describeConsumerGroup(
       members: group.members.map((m) => ({
         memberId: m.memberId,
         clientId: m.clientId,
+        instanceId: m.instanceId,
+        memberEpoch: m.memberEpoch,
         assignment: Object.fromEntries(
           m.assignment.topicPartitions.map((t) => [
             t.topicName,

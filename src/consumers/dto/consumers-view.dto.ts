@@ -84,6 +84,14 @@ export class GroupConsumerDto implements GroupConsumerSnapshot {
   groupProtocol!: string;
   @ApiProperty({ enum: STATUSES }) status!: GroupConsumerStatus;
   @ApiProperty({ type: String, nullable: true }) memberId!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "Static membership: the member's stable id in the group (KAFKA_GROUP_INSTANCE_ID-<role>); null for a dynamic member",
+    example: 'web-0-realtime',
+  })
+  instanceId!: string | null;
   @ApiProperty({ type: Number, nullable: true }) generationId!: number | null;
   @ApiProperty() isLeader!: boolean;
   @ApiProperty({ type: [Number], example: [0, 1, 2] })

@@ -55,6 +55,12 @@ export interface GroupConsumerSettings {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
+  /**
+   * Static membership (KIP-345, KIP-848): the member's stable id in the
+   * group. Such a member leaves only for the session when it disconnects, so
+   * its partitions wait for it instead of moving.
+   */
+  groupInstanceId?: string;
 }
 
 export interface GroupConsumerRun {

@@ -68,6 +68,8 @@ export interface GroupConsumerOptions extends ConsumerTuning {
   commitTimeoutMs: number;
   /** True when the group's coordinator answers a bounded request now. */
   coordinatorAnswers: () => Promise<boolean>;
+  /** Static membership: this member's stable id in the group (KAFKA_GROUP_INSTANCE_ID). */
+  groupInstanceId?: string;
 }
 
 /**
@@ -176,6 +178,7 @@ export class GroupConsumerServer
       options.topic,
       options.observer,
       options.engine,
+      options.groupInstanceId ?? null,
     );
     this.pipeline = new RecordPipeline({
       groupId: options.groupId,
@@ -282,6 +285,9 @@ export class GroupConsumerServer
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
+      ...(this.options.groupInstanceId
+        ? { groupInstanceId: this.options.groupInstanceId }
+        : {}),
     });
     this.consumer = consumer;
     await consumer.run(

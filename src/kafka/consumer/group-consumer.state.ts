@@ -23,6 +23,8 @@ export interface GroupConsumerSnapshot {
   groupProtocol: string;
   status: GroupConsumerStatus;
   memberId: string | null;
+  /** Static membership: the member's stable id in the group; null for a dynamic member. */
+  instanceId: string | null;
   generationId: number | null;
   isLeader: boolean;
   assignedPartitions: number[];
@@ -105,6 +107,8 @@ export class GroupConsumerState {
       client: 'kafkajs',
       groupProtocol: 'classic',
     },
+    /** Static membership: the member's stable id in the group (null: dynamic). */
+    readonly instanceId: string | null = null,
   ) {}
 
   /** The generation id comes with the next HEARTBEAT (GROUP_JOIN does not carry it). */
@@ -244,6 +248,7 @@ export class GroupConsumerState {
       groupProtocol: this.engine.groupProtocol,
       status: this.status,
       memberId: this.memberId,
+      instanceId: this.instanceId,
       generationId: this.generationId,
       isLeader: this.isLeader,
       assignedPartitions: [...this.assignedPartitions],

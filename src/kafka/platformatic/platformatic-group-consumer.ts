@@ -20,6 +20,10 @@ import {
 } from '../kafka.errors.js';
 import { PartitionQueues } from './partition-queues.js';
 import { PlatformaticRecord } from './platformatic-record.js';
+import {
+  leaveForTheSessionOnClose,
+  stopWhenFenced,
+} from './static-membership.js';
 
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -66,6 +70,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   private backpressured = false;
   private stopped = false;
   private readonly onFetch = (message: unknown) => this.fetched(message);
+  /** A static member (groupInstanceId) leaves for the session only. */
+  private readonly isStatic: boolean;
 
   constructor(
     options: Omit<
@@ -90,8 +96,12 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
         ...options,
         ...group,
         groupId: settings.groupId,
+        ...(settings.groupInstanceId
+          ? { groupInstanceId: settings.groupInstanceId }
+          : {}),
         autocommit: false,
       });
+    this.isStatic = settings.groupInstanceId !== undefined;
     this.consumer = this.create();
   }
 
@@ -114,7 +124,13 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
           `the broker refused KIP-848's consumer group protocol (it needs Kafka 4.0+ with group.coordinator.rebalance.protocols including consumer): set KAFKA_GROUP_PROTOCOL=classic`,
         );
       }
-      if (kafkaErrorCause(error) !== 'not_authorized') throw error;
+      // Likewise a static-membership id another live member holds.
+      if (
+        kafkaErrorCause(error) !== 'not_authorized' &&
+        !isInstanceIdRefusal(error)
+      ) {
+        throw error;
+      }
       this.crash(error);
     }
   }
@@ -199,6 +215,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     try {
       await stream?.close();
     } finally {
+      // Why: a static member keeps its partitions while it restarts.
+      if (this.isStatic) leaveForTheSessionOnClose(consumer);
       await consumer.close(true);
     }
   }
@@ -214,7 +232,10 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     if (this.stopped || this.closed) return;
     const events = this.events;
     const run = this.running;
-    const final = kafkaErrorCause(error) === 'not_authorized' || isFinal(error);
+    const final =
+      kafkaErrorCause(error) === 'not_authorized' ||
+      isInstanceIdRefusal(error) ||
+      isFinal(error);
     events?.crashed(error, !final);
     void this.stop().catch(() => undefined);
     if (final || !events || !run) return;
@@ -300,6 +321,11 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     const { consumer } = this;
     this.observeAssignments(consumer);
     if (this.protocol === 'consumer') this.holdRevocations(consumer, events);
+    if (this.isStatic && this.protocol === 'classic') {
+      stopWhenFenced(consumer, (error) => this.crash(error));
+    }
+    // A failure the library gives up on (a rejoin that failed): the member starts again.
+    consumer.on('error', (error: unknown) => this.crash(error));
     consumer.on('consumer:group:join', () => this.assignmentChanged());
     consumer.on('consumer:group:rebalance', () => {
       if (this.protocol === 'consumer') this.revoking = true;
@@ -426,6 +452,15 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   /** Assignment changes so far: a late settle of an older one tells nothing. */
   private changes = 0;
   private joinedOnce = false;
+}
+
+/** The broker refused this member's static-membership id: another live member holds it. */
+function isInstanceIdRefusal(error: unknown): boolean {
+  const types = brokerErrorTypes(error);
+  return (
+    types.includes('UNRELEASED_INSTANCE_ID') ||
+    types.includes('FENCED_INSTANCE_ID')
+  );
 }
 
 /** An error that says retrying cannot help (`retriable: false`, `canRetry: false`). */
