@@ -12,6 +12,7 @@ import {
   logLevel,
   type Producer,
 } from 'kafkajs';
+import { brokerErrorTypes } from '../../src/kafka/kafka.errors.js';
 import { groupProtocolUnderTest } from './engine.js';
 import { uniqueName } from './unique.js';
 import { applyNonNegativeThrottleCheck } from '../../src/kafka/kafkajs/kafkajs-timeout.fix.js';
@@ -345,7 +346,7 @@ async function describeConsumerGroup(
     };
   } catch (error) {
     // A group the coordinator does not know (GROUP_ID_NOT_FOUND) is Dead, as in DescribeGroups.
-    if (hasApiId(error, 'GROUP_ID_NOT_FOUND')) {
+    if (brokerErrorTypes(error).includes('GROUP_ID_NOT_FOUND')) {
       return { groupId, state: 'Dead', members: [] };
     }
     throw error;
@@ -353,15 +354,4 @@ async function describeConsumerGroup(
     await connection.close().catch(() => undefined);
     await admin.close().catch(() => undefined);
   }
-}
-
-/** @platformatic/kafka names a broker error `apiId`, somewhere in an AggregateError's tree. */
-function hasApiId(error: unknown, apiId: string): boolean {
-  if (!error || typeof error !== 'object') return false;
-  const e = error as { apiId?: unknown; errors?: unknown[]; cause?: unknown };
-  return (
-    e.apiId === apiId ||
-    (e.errors ?? []).some((inner) => hasApiId(inner, apiId)) ||
-    hasApiId(e.cause, apiId)
-  );
 }

@@ -8,7 +8,7 @@ import {
 } from '@platformatic/kafka';
 import type { GroupProtocol } from '../../config/configuration.js';
 import { ConnectionFailures } from '../client/connection-failures.js';
-import { withTimeout } from '../kafka.errors.js';
+import { brokerErrorTypes, withTimeout } from '../kafka.errors.js';
 import { recordFailures } from './platformatic-options.js';
 import {
   type ClusterView,
@@ -122,7 +122,8 @@ export class PlatformaticAdmin
           .then(
             () => true,
             (error: unknown) => {
-              if (hasApiError(error, 'TOPIC_ALREADY_EXISTS')) return false;
+              if (brokerErrorTypes(error).includes('TOPIC_ALREADY_EXISTS'))
+                return false;
               throw error;
             },
           ),
@@ -325,7 +326,7 @@ export class PlatformaticAdmin
           .async(connection, [groupId], false)
           .catch((error: unknown) => {
             // A group its coordinator does not know: Dead, as DescribeGroups says.
-            if (hasApiError(error, 'GROUP_ID_NOT_FOUND')) {
+            if (brokerErrorTypes(error).includes('GROUP_ID_NOT_FOUND')) {
               return { groups: [] };
             }
             throw error;
@@ -381,19 +382,4 @@ function rotated(
 
 function capitalized(state: string): string {
   return state.charAt(0).toUpperCase() + state.slice(1);
-}
-
-/** The library names a broker's error code `apiId` somewhere in the error's tree. */
-export function hasApiError(error: unknown, apiId: string): boolean {
-  const pending: unknown[] = [error];
-  for (let seen = 0; pending.length > 0 && seen < 32; seen++) {
-    const current = pending.shift() as
-      { apiId?: unknown; errors?: unknown; cause?: unknown } | undefined;
-    if (!current || typeof current !== 'object') continue;
-    if (current.apiId === apiId) return true;
-    if (Array.isArray(current.errors))
-      pending.push(...(current.errors as unknown[]));
-    pending.push(current.cause);
-  }
-  return false;
 }
