@@ -69,6 +69,10 @@ export class GroupMember {
       commit: (offsets) => this.commit(offsets),
       events: parts.events,
       owns: (partition) => this.state.assignedPartitions.includes(partition),
+      mayRetry: () =>
+        this.consumer !== null &&
+        !this.state.draining &&
+        !this.hungCoordinator.active,
     });
     this.hungCoordinator = new HungCoordinator({
       pause: () => this.consumer?.pause(options.topic),
