@@ -13,7 +13,7 @@ import {
   type PartitionOffsets,
   type TopicReplication,
 } from '../client/kafka-admin.port.js';
-import type { BrokerRanking } from './broker-ranking.js';
+import type { BrokerRanking } from '../client/broker-ranking.js';
 import { LazyConnection } from './lazy-connection.js';
 
 /**

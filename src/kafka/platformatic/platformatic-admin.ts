@@ -8,7 +8,8 @@ import {
 } from '@platformatic/kafka';
 import type { GroupProtocol } from '../../config/configuration.js';
 import { ConnectionFailures } from '../client/connection-failures.js';
-import { brokerErrorTypes, withTimeout } from '../kafka.errors.js';
+import { brokerErrorTypes, isTimeout, withTimeout } from '../kafka.errors.js';
+import type { BrokerRanking } from '../client/broker-ranking.js';
 import { recordFailures } from './platformatic-options.js';
 import {
   type ClusterView,
@@ -43,6 +44,8 @@ export class PlatformaticAdmin
     private readonly defaultTimeoutMs: number,
     private readonly groupProtocol: GroupProtocol,
     private readonly failures?: ConnectionFailures,
+    /** Told when a metadata read timed out: it went to the first bootstrap broker. */
+    private readonly ranking?: BrokerRanking,
   ) {
     super();
     this.admin = this.client();
@@ -66,6 +69,16 @@ export class PlatformaticAdmin
       // call, and the next client starts from another broker (the one it
       // asked first may be the one that hangs).
       if (this.admin === admin) {
+        // The library reads metadata from the first bootstrap broker it can
+        // connect to: a timed-out read names that one (a frozen broker
+        // accepts connections).
+        const first = this.options.bootstrapBrokers[0];
+        if (what === 'describeCluster' && isTimeout(error) && first) {
+          this.ranking?.hung(
+            typeof first === 'string' ? first : `${first.host}:${first.port}`,
+            'Metadata',
+          );
+        }
         this.options = {
           ...this.options,
           bootstrapBrokers: rotated(this.options.bootstrapBrokers),

@@ -80,6 +80,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     >,
     settings: GroupConsumerSettings,
     readonly protocol: GroupProtocol,
+    /** The bootstrap list at each (re)start (BrokerRanking: not a broker that hung lately). */
+    bootstrapBrokers?: () => string[],
   ) {
     const group =
       protocol === 'consumer'
@@ -94,6 +96,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     this.create = () =>
       new Consumer({
         ...options,
+        ...(bootstrapBrokers ? { bootstrapBrokers: bootstrapBrokers() } : {}),
         ...group,
         groupId: settings.groupId,
         ...(settings.groupInstanceId
