@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { onTestFailed } from 'vitest';
+import { onTestFailed, onTestFinished } from 'vitest';
 import { deadLetterTopicName } from '../../src/kafka/kafka.constants.js';
 import { type JournalEntry, ReplicaProcess } from './replica-process.js';
 import { TestAdmin } from './test-admin.js';
@@ -195,7 +195,7 @@ export class Scenario {
   }
 
   printOnFailure(): void {
-    onTestFailed(() => {
+    (process.env.FAULT_LOGS ? onTestFinished : onTestFailed)(() => {
       for (const r of this.replicas)
         console.log(`----- ${r.name} (pid ${r.pid}) -----\n${r.logs()}`);
     });

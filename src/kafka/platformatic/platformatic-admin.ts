@@ -62,23 +62,23 @@ export class PlatformaticAdmin
     timeoutMs = this.defaultTimeoutMs,
   ): Promise<T> {
     const admin = this.admin;
+    const first = this.options.bootstrapBrokers[0];
     try {
       return await withTimeout(fn(admin), timeoutMs, what);
     } catch (error) {
+      // The library reads metadata from the first bootstrap broker it can
+      // connect to (a frozen broker accepts connections): a timed-out
+      // metadata read names that one, whichever call replaced the client.
+      if (isMetadataRead(what) && first && isTimeout(error)) {
+        this.ranking?.hung(
+          typeof first === 'string' ? first : `${first.host}:${first.port}`,
+          'Metadata',
+        );
+      }
       // A request left hanging on a frozen broker must not hold the next
       // call, and the next client starts from another broker (the one it
       // asked first may be the one that hangs).
       if (this.admin === admin) {
-        // The library reads metadata from the first bootstrap broker it can
-        // connect to: a timed-out read names that one (a frozen broker
-        // accepts connections).
-        const first = this.options.bootstrapBrokers[0];
-        if (what === 'describeCluster' && isTimeout(error) && first) {
-          this.ranking?.hung(
-            typeof first === 'string' ? first : `${first.host}:${first.port}`,
-            'Metadata',
-          );
-        }
         this.options = {
           ...this.options,
           bootstrapBrokers: rotated(this.options.bootstrapBrokers),
@@ -382,6 +382,11 @@ export class PlatformaticAdmin
   async onApplicationShutdown(): Promise<void> {
     await this.admin.close();
   }
+}
+
+/** describeCluster and partitionCount: the calls that read metadata. */
+function isMetadataRead(what: string): boolean {
+  return what === 'describeCluster' || what.startsWith('metadata(');
 }
 
 /** The same brokers, the first one last. */

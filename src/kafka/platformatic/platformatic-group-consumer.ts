@@ -16,6 +16,7 @@ import type {
 import {
   brokerErrorTypes,
   ConfigurationMismatchError,
+  isTimeout,
   kafkaErrorCause,
 } from '../kafka.errors.js';
 import { PartitionQueues } from './partition-queues.js';
@@ -470,8 +471,4 @@ function isInstanceIdRefusal(error: unknown): boolean {
 function isFinal(error: unknown): boolean {
   const flags = error as { retriable?: unknown; canRetry?: unknown } | null;
   return flags?.retriable === false || flags?.canRetry === false;
-}
-
-function isTimeout(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === 'PLT_KFK_TIMEOUT';
 }
