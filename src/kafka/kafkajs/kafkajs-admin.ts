@@ -210,6 +210,11 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
     }));
   }
 
+  /** kafkajs refuses DescribeConfigs on a group ("Invalid resource type 32"), and its groups are classic. */
+  groupSessionTimeoutMs(): Promise<number | null> {
+    return Promise.resolve(null);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.admin.close();
   }

@@ -22,6 +22,11 @@ import {
 /** ConfigResourceTypes.TOPIC and FindCoordinator's key type of a group. */
 const TOPIC_RESOURCE = 2;
 const GROUP_KEY = 0;
+/** ConfigResource type GROUP (KIP-848 group configs); the broker fills in its own default. */
+const GROUP_RESOURCE = 32;
+const SESSION_TIMEOUT = 'consumer.session.timeout.ms';
+/** Kafka's default group.consumer.session.timeout.ms, should a broker not name it. */
+const DEFAULT_SESSION_TIMEOUT_MS = 45_000;
 /** ListOffsets' timestamps for the log start and the log end. */
 const EARLIEST = -2n;
 const LATEST = -1n;
@@ -311,9 +316,34 @@ export class PlatformaticAdmin
           partitions: [
             ...(member.assignments?.get(topic)?.partitions ?? []),
           ].sort((a, b) => a - b),
+          instanceId: member.groupInstanceId ?? null,
         })),
       };
     });
+  }
+
+  async groupSessionTimeoutMs(
+    groupId: string,
+    timeoutMs?: number,
+  ): Promise<number> {
+    const [resource] = await this.run(
+      `describeConfigs(group ${groupId})`,
+      (admin) =>
+        admin.describeConfigs({
+          resources: [
+            {
+              resourceType: GROUP_RESOURCE,
+              resourceName: groupId,
+              configurationKeys: [SESSION_TIMEOUT],
+            },
+          ],
+        }),
+      timeoutMs,
+    );
+    const value = resource?.configs.find(
+      (c) => c.name === SESSION_TIMEOUT,
+    )?.value;
+    return Number(value ?? DEFAULT_SESSION_TIMEOUT_MS);
   }
 
   /** KIP-848 groups, from their coordinators (ConsumerGroupDescribe). */
@@ -357,6 +387,8 @@ export class PlatformaticAdmin
               .filter((t) => t.topicName === topic)
               .flatMap((t) => t.partitions)
               .sort((a, b) => a - b),
+            instanceId: member.instanceId ?? null,
+            memberEpoch: member.memberEpoch,
           })),
         };
       }),
