@@ -86,7 +86,7 @@ export class PlatformaticAdmin
       if (this.admin === admin) {
         this.options = {
           ...this.options,
-          bootstrapBrokers: rotated(this.options.bootstrapBrokers),
+          bootstrapBrokers: this.nextBootstrap(),
         };
         this.admin = this.client();
         admin
@@ -97,6 +97,18 @@ export class PlatformaticAdmin
       }
       throw error;
     }
+  }
+
+  /** The bootstrap list of the next client: rotated, brokers that hung lately (BrokerRanking) last. */
+  private nextBootstrap(): AdminOptions['bootstrapBrokers'] {
+    const order = rotated(this.options.bootstrapBrokers);
+    if (!this.ranking) return order;
+    const answering = new Set(this.ranking.brokers());
+    const address = (b: (typeof order)[number]) =>
+      typeof b === 'string' ? b : `${b.host}:${b.port}`;
+    const first = order.filter((b) => answering.has(address(b)));
+    const last = order.filter((b) => !answering.has(address(b)));
+    return [...first, ...last] as AdminOptions['bootstrapBrokers'];
   }
 
   async describeCluster(timeoutMs?: number): Promise<ClusterView> {
