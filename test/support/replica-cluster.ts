@@ -195,9 +195,19 @@ export class Scenario {
   }
 
   printOnFailure(): void {
-    (process.env.FAULT_LOGS ? onTestFinished : onTestFailed)(() => {
-      for (const r of this.replicas)
-        console.log(`----- ${r.name} (pid ${r.pid}) -----\n${r.logs()}`);
+    (process.env.FAULT_LOGS ? onTestFinished : onTestFailed)(async () => {
+      for (const r of this.replicas) {
+        // What each group's member says of itself now, beside its log.
+        const consumers = r.alive
+          ? await r.get('/consumers').then(
+              ({ body }) => JSON.stringify(body),
+              (error: unknown) => String(error),
+            )
+          : 'exited';
+        console.log(
+          `----- ${r.name} (pid ${r.pid}) -----\n${r.logs()}\n/consumers: ${consumers}`,
+        );
+      }
     });
   }
 
