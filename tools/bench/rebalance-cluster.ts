@@ -60,10 +60,37 @@ export class RebalanceCluster {
 
   /** Starts a replica in `slot` and waits until it is ready (its group joined). */
   async start(slot: string): Promise<ReplicaProcess> {
+    const replica = await this.spawn(slot);
+    this.live.set(slot, replica);
+    // A static member is its instance id, whatever process runs it; a dynamic one is its process.
+    this.owners.set(
+      replica.pid,
+      this.engine.staticMembers ? slot : replica.name,
+    );
+    await replica.ready();
+    return replica;
+  }
+
+  /**
+   * The control: a replica of the same engine boots in another group until
+   * ready, then is killed. What the others' records wait meanwhile is the cost
+   * of a process starting on the same cores, without any rebalance of this group.
+   */
+  async bootElsewhere(): Promise<void> {
+    const replica = await this.spawn('control', {
+      REALTIME_GROUP_ID: `${this.groupId}-control`,
+    });
+    await replica.ready();
+    await replica.stop('SIGKILL');
+  }
+
+  private async spawn(
+    slot: string,
+    env: Record<string, string> = {},
+  ): Promise<ReplicaProcess> {
     const { client, protocol, staticMembers, node } = this.engine;
-    const name = `${client}-${protocol}${staticMembers ? '-static' : ''}-${slot}-${this.spawned.length + 1}`;
     const replica = await ReplicaProcess.spawn({
-      name,
+      name: `${client}-${protocol}${staticMembers ? '-static' : ''}-${slot}-${this.spawned.length + 1}`,
       dir: this.dir,
       node,
       env: {
@@ -71,13 +98,10 @@ export class RebalanceCluster {
         KAFKA_CLIENT: client,
         KAFKA_GROUP_PROTOCOL: protocol,
         ...(staticMembers ? { KAFKA_GROUP_INSTANCE_ID: slot } : {}),
+        ...env,
       },
     });
     this.spawned.push(replica);
-    this.live.set(slot, replica);
-    // A static member is its instance id, whatever process runs it; a dynamic one is its process.
-    this.owners.set(replica.pid, staticMembers ? slot : name);
-    await replica.ready();
     return replica;
   }
 
@@ -92,9 +116,10 @@ export class RebalanceCluster {
 
   /**
    * Resolves with the time (Date.now) the group has settled: every live
-   * replica says joined (or rebalancing, see below), their partitions are the topic's, one owner each, and
-   * the broker has the group Stable with exactly these members holding exactly
-   * these partitions (a static member away for its session, epoch -2, aside).
+   * replica says joined (or rebalancing, see below), their partitions are the
+   * topic's, one owner each, and the broker has the group Stable with exactly
+   * these members holding exactly these partitions (a static member away for
+   * its session, epoch -2, aside).
    */
   async settled(timeoutMs = 45_000): Promise<number> {
     await waitFor(() => this.isSettled(), {

@@ -4,10 +4,11 @@
  * 6-partition topic per engine: kafkajs / classic, platformatic / classic,
  * platformatic / consumer (KIP-848), and platformatic / consumer with static
  * members (KAFKA_GROUP_INSTANCE_ID r0, r1, r2). Each engine's replicas go
- * through, in this order: a rolling restart of 3 (SIGTERM, start again with
- * the same settings, wait until ready and the group settled, next), a graceful
- * leave (SIGTERM one of 3), a join (a 3rd joins 2) and a crash (SIGKILL one of
- * 3). What each did to the records is read afterwards from the replicas'
+ * through, in this order: a control (a 4th process boots in another group: no
+ * rebalance, only a boot on the same cores), a rolling restart of 3 (SIGTERM,
+ * start again with the same settings, wait until ready and the group settled,
+ * next), a graceful leave (SIGTERM one of 3), a join (a 3rd joins 2) and a
+ * crash (SIGKILL one of 3). What each did to the records is read afterwards from the replicas'
  * journals (rebalance-measure.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -33,7 +34,7 @@ export interface RebalanceLoad {
   node24: string;
 }
 
-export const SCENARIOS = ['join', 'leave', 'crash', 'rolling'] as const;
+export const SCENARIOS = ['boot', 'join', 'leave', 'crash', 'rolling'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface ScenarioResult {
@@ -55,6 +56,8 @@ export interface EngineRun {
     missing: number;
     failures: number;
   };
+  /** Each rolling restart's SIGTERM to the replica ready again (a static member away longer than its session loses its partitions). */
+  restartsMs?: number[];
   /** Settles of the group, and those after which a replica still said 'rebalancing'. */
   settles?: { all: number; rebalancing: number };
 }
@@ -139,6 +142,7 @@ async function runEngine(
   );
   const steps: Partial<Record<Scenario, Step[]>> = {};
   const loads: Partial<Record<Scenario, number>> = {};
+  const restartsMs: number[] = [];
   let failed: { scenario: Scenario | 'start'; why: string } | undefined;
   let current: Scenario | 'start' = 'start';
   let writer: ReturnType<typeof steadyLoad> | undefined;
@@ -164,10 +168,13 @@ async function runEngine(
     if (wrong) throw new Error(wrong);
     writer = steadyLoad(admin, topic, load.partitions, load.recordsPerSecond);
     await sleep(QUIET_MS); // the steady state before the first event
+    await step('boot', async () => void (await cluster.bootElsewhere()));
     for (const slot of SLOTS)
       await step('rolling', async () => {
+        const began = Date.now();
         const pid = await cluster.stop(slot, 'SIGTERM');
         await cluster.start(slot);
+        restartsMs.push(Date.now() - began);
         return pid;
       });
     await step('leave', () => cluster.stop('r2', 'SIGTERM'));
@@ -228,6 +235,7 @@ async function runEngine(
       missing: [...sentAt.keys()].filter((id) => !handledIds.has(id)).length,
       failures: written?.failures.length ?? 0,
     },
+    restartsMs,
     settles: {
       all: cluster.settles,
       rebalancing: cluster.rebalancingAfterSettle,
