@@ -77,6 +77,7 @@ export async function compareRebalances(
   // Every row on Node 24 when there is one; kafkajs alone on this Node otherwise.
   const noNode24 = whyNotNode24(load.node24);
   const node = noNode24 ? process.execPath : load.node24;
+  progress(`  replicas on Node ${nodeVersion(node)} (${node})`);
   const engine = (
     client: RebalanceEngine['client'],
     protocol: RebalanceEngine['protocol'],
@@ -247,13 +248,16 @@ async function runEngine(
 function whyNotNode24(node: string): string | undefined {
   if (!existsSync(node))
     return `no ${node}: npm install --prefix tools/node24 --no-save node@24, or --node24 PATH / BENCH_NODE24`;
-  const version = execFileSync(node, ['--version'], {
-    encoding: 'utf8',
-  }).trim();
+  const version = nodeVersion(node);
   const [major = 0, minor = 0] = version.slice(1).split('.').map(Number);
   return major > 24 || (major === 24 && minor >= 6)
     ? undefined
     : `${node} is ${version}; @platformatic/kafka needs Node ≥ 24.6`;
+}
+
+/** `v24.x.y` of a node binary. */
+function nodeVersion(node: string): string {
+  return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 }
 
 function sleep(millis: number): Promise<void> {
