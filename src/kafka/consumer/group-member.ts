@@ -74,14 +74,23 @@ export class GroupMember {
         !this.state.draining &&
         !this.hungCoordinator.active,
     });
-    this.hungCoordinator = new HungCoordinator({
-      pause: () => this.consumer?.pause(options.topic),
-      resume: () => this.consumer?.resume(options.topic),
-      commit: () => this.commitAgain(),
-      answers: () => options.coordinatorAnswers().catch(() => false),
-      rejoin: () => this.rejoin(),
-      active: () => !this.state.draining,
-    });
+    this.hungCoordinator = new HungCoordinator(
+      {
+        pause: () => this.consumer?.pause(options.topic),
+        resume: () => this.consumer?.resume(options.topic),
+        commit: () => this.commitAgain(),
+        answers: () => options.coordinatorAnswers().catch(() => false),
+        rejoin: () => this.rejoin(),
+        active: () => !this.state.draining,
+        stillPaused: (ms, why) =>
+          this.logger.warn(
+            `fetching still paused after ${Math.round(ms / 1_000)} s: ${why}`,
+          ),
+      },
+      undefined,
+      undefined,
+      options.sessionTimeoutMs,
+    );
     parts.events.on('commitFailed', (offsets, error) =>
       this.commitFailed(offsets, error),
     );

@@ -56,6 +56,24 @@ describe('HungCoordinator', () => {
     ]);
   });
 
+  it('a coordinator that answers while commits keep failing: rejoins once they failed for the session, saying so meanwhile', async () => {
+    const { calls, hooks } = scripted(
+      Array<boolean>(1_000).fill(true),
+      Array<boolean>(1_000).fill(false),
+    );
+    const said: string[] = [];
+    hooks.stillPaused = (_ms, why) => said.push(why);
+
+    await new HungCoordinator(hooks, 1, 5, 30).recover();
+
+    expect(calls.at(-1)).toBe('rejoin');
+    expect(calls).not.toContain('resume');
+    expect(said.length).toBeGreaterThan(0);
+    expect(said[0]).toBe(
+      'the group coordinator answers, but commits still fail',
+    );
+  });
+
   it('runs one recovery for commits that time out together', async () => {
     const { calls, hooks } = scripted([true], [true]);
     const recovery = new HungCoordinator(hooks, 1);

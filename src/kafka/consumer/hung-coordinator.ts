@@ -12,6 +12,8 @@ export interface HungCoordinatorHooks {
   rejoin: () => Promise<void>;
   /** Whether to keep trying (false once shutdown began). */
   active: () => boolean;
+  /** Told every `reportEveryMs` while fetching stays paused: for how long and why. */
+  stillPaused?: (ms: number, why: string) => void;
 }
 
 /**
@@ -26,7 +28,10 @@ export interface HungCoordinatorHooks {
  *   the old coordinator.
  * - a follower hangs: the coordinator answers, but holds commits until the
  *   cluster drops the follower from the in-sync replicas of the offsets
- *   topic; commits are retried until one goes through.
+ *   topic; commits are retried until one goes through, for a session at
+ *   most: then the member joins again (seen on @platformatic/kafka after a
+ *   frozen first bootstrap broker: the coordinator answered the monitor,
+ *   the member's commits failed for good and fetching stayed paused).
  * Either way fetching pauses at the first timeout, so what is handled again
  * is at most what was handled during one commit timeout.
  */
@@ -36,6 +41,14 @@ export class HungCoordinator {
   constructor(
     private readonly hooks: HungCoordinatorHooks,
     private readonly pollMs = 500,
+    private readonly reportEveryMs = 10_000,
+    /**
+     * How long commits may keep failing while the coordinator answers before
+     * the member joins again anyway (the member's session: by then the
+     * group may have dropped it, and its client may hold a coordinator or
+     * an epoch that will never take a commit again).
+     */
+    private readonly rejoinAfterMs = Number.POSITIVE_INFINITY,
   ) {}
 
   get active(): boolean {
@@ -51,17 +64,28 @@ export class HungCoordinator {
   private async run(): Promise<void> {
     const { hooks } = this;
     hooks.pause();
+    const started = Date.now();
+    let reported = started;
     let silent = false;
     while (hooks.active()) {
+      let why: string;
       if (!(await hooks.answers())) {
         silent = true;
+        why = 'the group coordinator does not answer';
       } else if (await hooks.commit()) {
         hooks.resume();
         return;
-      } else if (silent) {
-        // The group answers elsewhere, the client's coordinator still does not.
+      } else if (silent || Date.now() - started >= this.rejoinAfterMs) {
+        // The group answers elsewhere, the client's coordinator still does
+        // not; or commits failed for a whole session.
         await hooks.rejoin();
         return;
+      } else {
+        why = 'the group coordinator answers, but commits still fail';
+      }
+      if (Date.now() - reported >= this.reportEveryMs) {
+        reported = Date.now();
+        hooks.stillPaused?.(reported - started, why);
       }
       // Pacing the probes (each one is itself bounded).
       await delay(this.pollMs);
