@@ -79,7 +79,7 @@ export class ConsumerLagCollector {
     });
     new Gauge({
       name: 'nkg_consumergroup_status',
-      help: 'Lag status of the partition over a window of commits: 0 OK, 1 WARN (falls behind), 2 STALL (commits, does not advance), 3 STOP (no commit while lagging)',
+      help: 'Lag status of the partition over a window of commits: 0 OK, 1 WARN (falls behind), 2 STALL (commits, does not advance), 3 STOP (no commit while lagging), 4 PAUSED (paused by an operator)',
       labelNames: offsetLabels,
       registers,
       collect() {

@@ -14,12 +14,23 @@
  *   appeared, whichever is later (a consumer caught up and idle is not
  *   stopped when new records arrive).
  *
+ * - PAUSED: an operator paused the partition (POST /consumers/{group}/pause):
+ *   it is meant not to move, so it is neither STALL nor STOP, whatever its lag.
+ *   Decided by the caller, not by these rules (they see commits only).
+ *
  * A group's status is the worst of its partitions, with Burrow's roll-up:
- * OK, WARN, or ERR when any partition is STALL or STOP.
+ * OK, WARN, or ERR when any partition is STALL or STOP; PAUSED when the
+ * others are OK and at least one is paused.
  */
-export const PARTITION_STATUSES = ['OK', 'WARN', 'STALL', 'STOP'] as const;
+export const PARTITION_STATUSES = [
+  'OK',
+  'WARN',
+  'STALL',
+  'STOP',
+  'PAUSED',
+] as const;
 export type PartitionStatus = (typeof PARTITION_STATUSES)[number];
-export type GroupLagStatus = 'OK' | 'WARN' | 'ERR';
+export type GroupLagStatus = 'OK' | 'WARN' | 'ERR' | 'PAUSED';
 
 /** One commit of a partition: the next offset to read, the lag then, when (ms). */
 export interface LagSample {
@@ -56,14 +67,15 @@ export function evaluatePartition(
   return 'OK';
 }
 
-/** The worst partition decides: WARN stays WARN, STALL and STOP make the group ERR. */
+/** The worst partition decides: WARN stays WARN, STALL and STOP make the group ERR; a paused one is no failure. */
 export function groupStatus(
   partitions: readonly PartitionStatus[],
 ): GroupLagStatus {
   if (partitions.some((status) => status === 'STALL' || status === 'STOP')) {
     return 'ERR';
   }
-  return partitions.includes('WARN') ? 'WARN' : 'OK';
+  if (partitions.includes('WARN')) return 'WARN';
+  return partitions.includes('PAUSED') ? 'PAUSED' : 'OK';
 }
 
 /** Commits kept per partition: Burrow's default window. */
