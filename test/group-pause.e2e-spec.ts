@@ -25,6 +25,14 @@ type PausedGroupView = GroupView & {
   lag: { status: string; partitions: { partition: number; status: string }[] };
 };
 
+interface DashboardView {
+  groups: {
+    name: string;
+    status: string;
+    partitions: { status: string; paused: { by: string | null } | null }[];
+  }[];
+}
+
 const PARTITIONS = 4;
 
 /**
@@ -80,6 +88,29 @@ describe('pausing a consumer group across replicas (real processes)', () => {
     return admin.committedOffsets(groupId, s.topic);
   }
 
+  /** The dashboard's first view (its event stream), as the page gets it. */
+  async function dashboardView(r: ReplicaProcess): Promise<DashboardView> {
+    const controller = new AbortController();
+    const response = await fetch(`${r.url}/dashboard/events`, {
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let text = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the event stream ended');
+        text += Buffer.from(value).toString('utf8');
+        const line = text.split('\n').find((l) => l.startsWith('data:'));
+        if (line && text.includes('\n\n')) {
+          return JSON.parse(line.slice(5)) as DashboardView;
+        }
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
   async function analyticsLagOnMetrics(r: ReplicaProcess): Promise<number> {
     const text = await (await fetch(`${r.url}/metrics`)).text();
     return parseMetrics(text)
@@ -101,6 +132,9 @@ describe('pausing a consumer group across replicas (real processes)', () => {
       });
     }
     const baseline = await committed(analytics());
+    const handledBefore = s
+      .journals()
+      .filter((e) => e.group === analytics()).length;
 
     const paused = await r1.post<PauseView>('/consumers/analytics/pause', {
       by: 'e2e',
@@ -137,6 +171,25 @@ describe('pausing a consumer group across replicas (real processes)', () => {
       { what: 'analytics lag in /metrics', timeoutMs: 30_000 },
     );
     console.log(`analytics lag in /metrics while paused: ${lag}`);
+    expect(
+      await admin.topicConfig(`${s.topic}.control`, 'cleanup.policy'),
+    ).toBe('compact');
+    const page = await waitFor(
+      async () => {
+        const view = await dashboardView(r1);
+        const band = view.groups.find((g) => g.name === 'analytics');
+        return band?.partitions.every((p) => p.status === 'PAUSED')
+          ? band
+          : undefined;
+      },
+      { what: 'the dashboard shows analytics paused' },
+    );
+    expect(page.status).toBe('PAUSED');
+    expect(page.partitions[0].paused?.by).toBe('e2e');
+    const realtimeBand = (await dashboardView(r1)).groups.find(
+      (g) => g.name === 'realtime',
+    );
+    expect(realtimeBand?.partitions.some((p) => p.paused)).toBe(false);
     for (const r of [r1, r2]) {
       const view = await groupView(r, 'analytics');
       expect(view.lag.partitions.every((p) => p.status === 'PAUSED')).toBe(
@@ -182,6 +235,10 @@ describe('pausing a consumer group across replicas (real processes)', () => {
     expect(survivor.pause).toMatchObject({ paused: true, all: { by: 'e2e' } });
     expect(survivor.lag.status).toBe('PAUSED');
     expect(await committed(analytics())).toEqual(baseline);
+    // Not even handled without a commit: no record of a paused partition reached a handler.
+    expect(s.journals().filter((e) => e.group === analytics())).toHaveLength(
+      handledBefore,
+    );
     const health = await r1.get<{
       details: Record<string, { pause?: PauseView }>;
     }>('/health');

@@ -1,3 +1,4 @@
+import { GroupPauseBoard } from '../kafka/control/group-pause.board.js';
 import {
   Inject,
   Injectable,
@@ -59,6 +60,7 @@ export class ClusterViewService implements OnModuleDestroy {
     private readonly producer: ConfigType<typeof producerConfig>,
     @Inject(metricsConfig.KEY)
     private readonly metricsSettings: ConfigType<typeof metricsConfig>,
+    private readonly pauses: GroupPauseBoard,
   ) {}
 
   /** The view as it changes; the poll runs only while someone subscribes. */
@@ -122,7 +124,15 @@ export class ClusterViewService implements OnModuleDestroy {
         this.admin.describeGroups(ids, topic),
         ...ids.map((id) => this.admin.committedOffsets(id, topic)),
       ]);
-      const reading: Reading = { at: Date.now(), ends, groups, committed };
+      const reading: Reading = {
+        at: Date.now(),
+        ends,
+        groups,
+        committed,
+        pauses: Object.fromEntries(
+          ids.map((id) => [id, this.pauses.pause(id)]),
+        ),
+      };
       const view = deriveView(frame, this.memory, reading, this.previous);
       this.previous = reading;
       return view;
