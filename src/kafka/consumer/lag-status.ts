@@ -30,6 +30,18 @@ export const PARTITION_STATUSES = [
   'PAUSED',
 ] as const;
 export type PartitionStatus = (typeof PARTITION_STATUSES)[number];
+/**
+ * The status as a number (nkg_consumergroup_status). PAUSED is -1, below OK:
+ * an alert on `>= 2` (STALL, STOP) and a group's `max` stay what they were,
+ * and a group whose every partition is paused reads -1.
+ */
+export const STATUS_VALUES: Readonly<Record<PartitionStatus, number>> = {
+  OK: 0,
+  WARN: 1,
+  STALL: 2,
+  STOP: 3,
+  PAUSED: -1,
+};
 export type GroupLagStatus = 'OK' | 'WARN' | 'ERR' | 'PAUSED';
 
 /** One commit of a partition: the next offset to read, the lag then, when (ms). */

@@ -16,7 +16,7 @@ import type {
 } from '../client/group-consumer.port.js';
 import { KafkaAdmin } from '../client/kafka-admin.port.js';
 import { GROUP_CONSUMER_FACTORY } from '../kafka.constants.js';
-import { errorMessage } from '../kafka.errors.js';
+import { errorMessage, kafkaErrorCause } from '../kafka.errors.js';
 import { SerialProducer } from '../producer/serial-producer.js';
 import { TopicService } from '../topics/topic.service.js';
 import {
@@ -98,17 +98,22 @@ export class GroupPauseBoard
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.topics.ensureTopic(
-      this.topic,
-      1,
-      undefined,
-      CONTROL_TOPIC_CONFIG,
-    );
-    const [end] = await this.admin.topicOffsets(this.topic);
-    this.target = BigInt(end?.high ?? '0');
     const caughtUp = new Promise<void>((resolve) => {
       this.caughtUpSignal = resolve;
     });
+    try {
+      await this.topics.ensureTopic(
+        this.topic,
+        1,
+        undefined,
+        CONTROL_TOPIC_CONFIG,
+      );
+      const [end] = await this.admin.topicOffsets(this.topic);
+      this.target = BigInt(end?.high ?? '0');
+    } catch (error) {
+      if (this.refused(error)) return;
+      throw error;
+    }
     this.checkCaughtUp();
     await this.startReader();
     const timer = new Promise<boolean>((resolve) =>
@@ -186,6 +191,10 @@ export class GroupPauseBoard
           rebalancing: () => Promise.resolve(),
           heartbeat: () => undefined,
           crashed: (error, willRestart) => {
+            if (this.refused(error)) {
+              void this.onApplicationShutdown();
+              return;
+            }
             this.logger.warn(
               `the control topic reader stopped (${willRestart ? 'the client restarts it' : 'starting it again'}): ${errorMessage(error)}`,
             );
@@ -195,11 +204,27 @@ export class GroupPauseBoard
         },
       );
     } catch (error) {
+      if (this.refused(error)) return;
       this.logger.warn(
         `cannot read the control topic ${this.topic} yet: ${errorMessage(error)}`,
       );
       this.restartReader();
     }
+  }
+
+  /**
+   * Without the ACLs for the control topic (docs/security.md) pausing is
+   * off on this replica, loudly: its groups consume as before instead of
+   * waiting forever for a topic they may not read.
+   */
+  private refused(error: unknown): boolean {
+    if (kafkaErrorCause(error) !== 'not_authorized') return false;
+    this.logger.error(
+      `pausing groups is off on this replica: not authorized to use the control topic ${this.topic} (${errorMessage(error)}); grant Create, Write, Read on topic ${this.topic} and Read on groups prefixed ${this.topic}.reader. (docs/security.md)`,
+    );
+    this.target = this.position;
+    this.checkCaughtUp();
+    return true;
   }
 
   private restartReader(): void {
