@@ -111,6 +111,23 @@ describe('pausing a consumer group across replicas (real processes)', () => {
     }
   }
 
+  /** kafka_consumergroup_lag_seconds of analytics, per partition, from these replicas. */
+  async function analyticsLagSeconds(replicas: ReplicaProcess[]) {
+    const seconds: Record<string, number> = {};
+    for (const r of replicas) {
+      const text = await (await fetch(`${r.url}/metrics`)).text();
+      for (const m of parseMetrics(text)) {
+        if (
+          m.name === 'kafka_consumergroup_lag_seconds' &&
+          m.labels.consumergroup === analytics()
+        ) {
+          seconds[m.labels.partition] = m.value;
+        }
+      }
+    }
+    return seconds;
+  }
+
   async function analyticsLagOnMetrics(r: ReplicaProcess): Promise<number> {
     const text = await (await fetch(`${r.url}/metrics`)).text();
     return parseMetrics(text)
@@ -170,7 +187,9 @@ describe('pausing a consumer group across replicas (real processes)', () => {
       },
       { what: 'analytics lag in /metrics', timeoutMs: 30_000 },
     );
-    console.log(`analytics lag in /metrics while paused: ${lag}`);
+    console.log(
+      `analytics lag in /metrics while paused: ${lag}; lag seconds by partition: ${JSON.stringify(await analyticsLagSeconds([r1, r2]))}`,
+    );
     expect(
       await admin.topicConfig(`${s.topic}.control`, 'cleanup.policy'),
     ).toBe('compact');
@@ -245,6 +264,32 @@ describe('pausing a consumer group across replicas (real processes)', () => {
     expect(health.status).toBe(200);
     expect(health.body.details.analytics?.pause?.paused).toBe(true);
 
+    // A replica that starts while the group is paused takes partitions and holds them too.
+    const r3 = await s.spawn('r3');
+    await r3.ready();
+    const r3View = await waitFor(
+      async () => {
+        const view = await groupView(r3, 'analytics');
+        return view.status === 'joined' && view.assignedPartitions.length > 0
+          ? view
+          : undefined;
+      },
+      { what: 'r3 owns analytics partitions', timeoutMs: 60_000 },
+    );
+    expect(r3View.pause).toMatchObject({ paused: true, all: { by: 'e2e' } });
+    await produce(r1, 5);
+    await waitFor(() => admin.caughtUp(realtime(), s.topic), {
+      what: 'realtime caught up with r3 in the group',
+      timeoutMs: 60_000,
+    });
+    expect(await committed(analytics())).toEqual(baseline);
+    expect(s.journals().filter((e) => e.group === analytics())).toHaveLength(
+      handledBefore,
+    );
+    console.log(
+      `r3 joined while paused and holds analytics partitions ${JSON.stringify(r3View.assignedPartitions)}`,
+    );
+
     const resumed = await r1.post<PauseView>('/consumers/analytics/resume', {});
     expect(resumed.status).toBe(200);
     expect(resumed.body.paused).toBe(false);
@@ -315,9 +360,17 @@ describe('pausing a consumer group across replicas (real processes)', () => {
       { what: 'analytics partitions 0, 2, 3 caught up', timeoutMs: 60_000 },
     );
     expect((await committed(analytics()))[1]).toBe(baseline[1]);
-    const view = await groupView(r1, 'analytics');
-    expect(view.lag.partitions.find((p) => p.partition === 1)?.status).toBe(
-      'PAUSED',
+    // Reported by the partition's owner (r1 or r3), once it has its figures.
+    await waitFor(
+      async () => {
+        const views = await Promise.all(
+          s.members.map((r) => groupView(r, 'analytics')),
+        );
+        return views
+          .flatMap((v) => v.lag.partitions)
+          .some((p) => p.partition === 1 && p.status === 'PAUSED');
+      },
+      { what: 'partition 1 reported PAUSED by its owner' },
     );
     const resumed = await r1.post<PauseView>('/consumers/analytics/resume', {
       partitions: [1],
