@@ -13,7 +13,7 @@ import {
   type PartitionOffsets,
   type TopicReplication,
 } from '../client/kafka-admin.port.js';
-import type { BrokerRanking } from './broker-ranking.js';
+import type { BrokerRanking } from '../client/broker-ranking.js';
 import { LazyConnection } from './lazy-connection.js';
 
 /**
@@ -213,6 +213,11 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
         partitions: assignedPartitions(member.memberAssignment, topic),
       })),
     }));
+  }
+
+  /** kafkajs refuses DescribeConfigs on a group ("Invalid resource type 32"), and its groups are classic. */
+  groupSessionTimeoutMs(): Promise<number | null> {
+    return Promise.resolve(null);
   }
 
   async onApplicationShutdown(): Promise<void> {
