@@ -1,3 +1,4 @@
+import type { GroupPauseBoard } from '../src/kafka/control/group-pause.board.js';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
@@ -65,6 +66,7 @@ async function exposedMetricNames(): Promise<Set<string>> {
       config.kafka,
       config.consumers,
       config.metrics,
+      {} as GroupPauseBoard,
     ),
     config.kafka,
   );

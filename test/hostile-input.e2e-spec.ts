@@ -381,6 +381,8 @@ describe('hostile requests (real broker): a clear 4xx, nothing written, the serv
       'GET /consumers',
       'GET /health',
       'GET /realtime/stream',
+      'POST /consumers/{group}/pause',
+      'POST /consumers/{group}/resume',
       'POST /produce',
     ]);
     const detailed = await app.request('GET', '/health', undefined, {

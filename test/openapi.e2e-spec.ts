@@ -47,6 +47,8 @@ describe('OpenAPI docs', () => {
       [
         '/analytics',
         '/consumers',
+        '/consumers/{group}/pause',
+        '/consumers/{group}/resume',
         '/dashboard',
         '/dashboard/events',
         '/health',

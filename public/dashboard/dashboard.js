@@ -85,9 +85,18 @@ function renderBoard(view) {
       }, p.lag))));
     body.append(el('tr', {}, el('th', { scope: 'row' }, 'status'),
       ...group.partitions.map((p) => el('td', { 'data-status-group': group.name, 'data-status-partition': p.partition },
-        el('span', { class: `lag-status s-${p.status}` }, p.status)))));
+        el('span', { class: `lag-status s-${p.status}`, title: pausedNote(p.paused) }, p.status),
+        ...(p.paused ? [el('span', { class: 'paused-note', 'data-paused': p.partition }, pausedNote(p.paused))] : [])))));
   }
   board.replaceChildren(head, body);
+}
+
+/** Who paused, since when, until when: under a PAUSED status. */
+function pausedNote(mark) {
+  if (!mark) return '';
+  const by = mark.by ? ` by ${mark.by}` : '';
+  const until = mark.until ? ` until ${new Date(mark.until).toLocaleTimeString()}` : '';
+  return `paused ${ago(mark.since)}${by}${until}`;
 }
 
 function renderMembers(view) {

@@ -6,6 +6,8 @@ import { KeyProtected } from '../common/api-key.guard.js';
 import { appConfig } from '../config/config.namespaces.js';
 import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
 import { ConsumerLagReport } from '../metrics/consumer-lag.report.js';
+import { GroupPauseBoard } from '../kafka/control/group-pause.board.js';
+import { pauseView } from '../kafka/control/group-pause.js';
 import { ConsumersViewDto } from './dto/consumers-view.dto.js';
 
 export type ConsumersView = ConsumersViewDto;
@@ -17,6 +19,7 @@ export class ConsumersController {
     private readonly registry: GroupConsumerRegistry,
     private readonly lag: ConsumerLagReport,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+    private readonly pauses: GroupPauseBoard,
   ) {}
 
   @Get()
@@ -36,6 +39,11 @@ export class ConsumersController {
       groups: this.registry.all().map(({ state }) => ({
         ...state.snapshot(),
         lag: this.lag.group(state.groupId),
+        pause: pauseView(
+          state.groupId,
+          this.pauses.pause(state.groupId),
+          Date.now(),
+        ),
       })),
     };
   }

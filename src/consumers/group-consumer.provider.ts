@@ -17,6 +17,8 @@ import {
   MONITOR_ADMIN,
 } from '../kafka/kafka.constants.js';
 import { TopicService } from '../kafka/topics/topic.service.js';
+import { GroupPauseBoard } from '../kafka/control/group-pause.board.js';
+import { pausableConsumers } from '../kafka/control/pausable-group-consumer.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { decodeDemoMessage } from '../messages/demo-message.js';
 import { ProcessedJournal } from './processed-journal.js';
@@ -45,6 +47,7 @@ export function groupConsumerProvider(
       MetricsService,
       kafkaConfig.KEY,
       MONITOR_ADMIN,
+      GroupPauseBoard,
     ],
     useFactory: (
       consumerFactory: GroupConsumerFactory,
@@ -57,10 +60,12 @@ export function groupConsumerProvider(
       metrics: MetricsService,
       kafka: ConfigType<typeof kafkaConfig>,
       monitor: KafkaAdmin,
+      pauses: GroupPauseBoard,
     ) => {
       const groupId = spec.groupId(consumers);
       const server = new GroupConsumerServer(
-        consumerFactory,
+        // Every member honours the group's pause (the control topic), on either engine.
+        pausableConsumers(consumerFactory, pauses),
         {
           ...consumers,
           name: spec.name,

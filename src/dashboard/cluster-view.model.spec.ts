@@ -45,6 +45,25 @@ function reading(
 }
 
 describe('deriveView', () => {
+  it('shows a paused partition as PAUSED with who paused it, never STOP, and the group as PAUSED', () => {
+    const memory = emptyMemory();
+    const mark = { since: new Date(0).toISOString(), until: null, by: 'ops' };
+    const paused = (at: number) => ({
+      ...reading(at, [10, 10], [member('m1', [0, 1])], { 0: '10', 1: '2' }),
+      pauses: { rt: { all: null, partitions: { '1': mark } } },
+    });
+
+    deriveView(FRAME, memory, paused(0), undefined);
+    const view = deriveView(FRAME, memory, paused(120_000), paused(0));
+
+    const rt = view.groups[0];
+    expect(rt.partitions.map((p) => [p.status, p.paused])).toEqual([
+      ['OK', null],
+      ['PAUSED', mark],
+    ]);
+    expect(rt.status).toBe('PAUSED');
+  });
+
   it('derives rates from two readings and lag from the committed offset (the low offset when none)', () => {
     const memory = emptyMemory();
     const first = reading(0, [10, 20], [member('m1', [0, 1])], { 0: '4' });

@@ -2,6 +2,11 @@ import type {
   GroupView,
   PartitionOffsets,
 } from '../kafka/client/kafka-admin.port.js';
+import {
+  type GroupPause,
+  NOT_PAUSED,
+  pauseOf,
+} from '../kafka/control/group-pause.js';
 import { groupStatus, LagHistory } from '../kafka/consumer/lag-status.js';
 import type {
   ClusterView,
@@ -23,6 +28,8 @@ export interface Reading {
   committed: Map<number, string>[];
   /** Per group, in the order of `groupIds`: its session timeout (null: unknown). */
   sessionTimeoutMs: (number | null)[];
+  /** Per group id: its pause (the control topic), when known. */
+  pauses?: Readonly<Record<string, GroupPause>>;
 }
 
 interface Owner {
@@ -189,11 +196,18 @@ function band(
     }
     // A read is a commit when the offset moved: what Kafka shows, not what each member did.
     history.read(from, lag, now.at);
+    const paused =
+      pauseOf(now.pauses?.[groupId] ?? NOT_PAUSED, partition, now.at) ?? null;
+    // Paused is meant not to move: no STOP clock runs until the resume.
+    if (paused) history.sawLag(0, now.at);
     return {
       partition,
       offset,
       lag,
-      status: history.status(lag, now.at, stopAfterMs),
+      paused,
+      status: paused
+        ? ('PAUSED' as const)
+        : history.status(lag, now.at, stopAfterMs),
     };
   });
   return {
@@ -204,7 +218,7 @@ function band(
     members,
     departed: memory.departed.get(groupId) ?? [],
     recordsPerSecond,
-    partitions: partitions.map(({ partition, offset, lag, status }) => {
+    partitions: partitions.map(({ partition, offset, lag, status, paused }) => {
       const owner = owners.get(partition);
       const holder = members.find((m) => m.partitions.includes(partition));
       const movedAt =
@@ -215,6 +229,7 @@ function band(
         partition,
         owner: holder?.memberId ?? null,
         status,
+        paused,
         committed: offset,
         lag,
         movedAt: movedAt === null ? null : new Date(movedAt).toISOString(),

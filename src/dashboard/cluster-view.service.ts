@@ -1,3 +1,4 @@
+import { GroupPauseBoard } from '../kafka/control/group-pause.board.js';
 import {
   Inject,
   Injectable,
@@ -70,6 +71,7 @@ export class ClusterViewService implements OnModuleDestroy {
     private readonly producer: ConfigType<typeof producerConfig>,
     @Inject(metricsConfig.KEY)
     private readonly metricsSettings: ConfigType<typeof metricsConfig>,
+    private readonly pauses: GroupPauseBoard,
   ) {}
 
   /** The view as it changes; the poll runs only while someone subscribes. */
@@ -139,6 +141,9 @@ export class ClusterViewService implements OnModuleDestroy {
         groups,
         committed,
         sessionTimeoutMs: await this.sessionTimeouts(groups),
+        pauses: Object.fromEntries(
+          ids.map((id) => [id, this.pauses.pause(id)]),
+        ),
       };
       const view = deriveView(frame, this.memory, reading, this.previous);
       this.previous = reading;

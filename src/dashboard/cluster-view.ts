@@ -1,3 +1,4 @@
+import type { PauseMark } from '../kafka/control/group-pause.js';
 import type {
   GroupLagStatus,
   PartitionStatus,
@@ -42,8 +43,10 @@ export interface DepartedMemberView extends MemberView {
 
 export interface GroupPartitionView {
   partition: number;
-  /** Lag status over the commits the page's reads saw (docs/operations.md). */
+  /** Lag status over the commits the page's reads saw (docs/operations.md); PAUSED when paused. */
   status: PartitionStatus;
+  /** Who paused the partition (or its group), since and until when; null when not paused. */
+  paused: PauseMark | null;
   /** Member id of the owner; null while the group rebalances or has no member. */
   owner: string | null;
   committed: string;
@@ -66,7 +69,7 @@ export interface GroupBandView {
   groupId: string;
   /** Kafka's group state: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
   state: string;
-  /** The worst partition: ERR when one is STALL or STOP. */
+  /** The worst partition: ERR when one is STALL or STOP; PAUSED when the others are OK. */
   status: GroupLagStatus;
   members: MemberView[];
   departed: DepartedMemberView[];

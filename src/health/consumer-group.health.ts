@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { GroupPauseBoard } from '../kafka/control/group-pause.board.js';
+import { pauseView } from '../kafka/control/group-pause.js';
 import type { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { healthConfig } from '../config/config.namespaces.js';
@@ -25,6 +27,7 @@ export class ConsumerGroupHealthIndicator {
     private readonly monitor: ClusterMonitor,
     @Inject(healthConfig.KEY)
     private readonly health: ConfigType<typeof healthConfig>,
+    private readonly pauses: GroupPauseBoard,
   ) {}
 
   live(server: GroupConsumerServer) {
@@ -55,6 +58,12 @@ export class ConsumerGroupHealthIndicator {
       ...(detailed ? { memberId: state.memberId } : {}),
       assignedPartitions: [...state.assignedPartitions],
       lag: this.lag(state),
+      // Paused is not unhealthy: shown here, never a readiness problem.
+      pause: pauseView(
+        state.groupId,
+        this.pauses.pause(state.groupId),
+        Date.now(),
+      ),
       crash: state.crash,
     };
     const problem = this.readinessProblem(state);

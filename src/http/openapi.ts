@@ -7,6 +7,7 @@ import {
 import { producerConfig } from '../config/config.namespaces.js';
 import type { ProducerSettings } from '../config/configuration.js';
 import { TopicService } from '../kafka/topics/topic.service.js';
+import { describePauseRoutes } from '../consumers/group-pause.openapi.js';
 
 /** OpenAPI UI at /docs, the document at /docs-json. */
 export function setupOpenApi(app: INestApplication): OpenAPIObject {
@@ -31,6 +32,7 @@ export function setupOpenApi(app: INestApplication): OpenAPIObject {
   // the app has started (topic provisioning runs in onModuleInit).
   SwaggerModule.setup('docs', app, () => {
     describeProduceBody(document, app);
+    describePauseRoutes(document, app);
     return document;
   });
   return document;

@@ -29,6 +29,7 @@ import {
   kafkaErrorCause,
 } from './kafka.errors.js';
 import { TopicService } from './topics/topic.service.js';
+import { GroupPauseBoard } from './control/group-pause.board.js';
 
 const BOOT_ATTEMPTS = 3;
 
@@ -49,6 +50,7 @@ const EXPORTS = [
   DeadLetterPublisher,
   GroupConsumerRegistry,
   ConnectionFailures,
+  GroupPauseBoard,
 ];
 
 @Global()
@@ -82,6 +84,7 @@ export class KafkaModule implements OnModuleInit {
         TopicService,
         DeadLetterPublisher,
         GroupConsumerRegistry,
+        GroupPauseBoard,
       ],
       exports: EXPORTS,
     };

@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { Gauge } from 'prom-client';
 import { kafkaConfig } from '../config/config.namespaces.js';
 import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
-import { PARTITION_STATUSES } from '../kafka/consumer/lag-status.js';
+import { STATUS_VALUES } from '../kafka/consumer/lag-status.js';
 import { ConsumerLagReport, type LagRow } from './consumer-lag.report.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -79,16 +79,13 @@ export class ConsumerLagCollector {
     });
     new Gauge({
       name: 'nkg_consumergroup_status',
-      help: 'Lag status of the partition over a window of commits: 0 OK, 1 WARN (falls behind), 2 STALL (commits, does not advance), 3 STOP (no commit while lagging)',
+      help: 'Lag status of the partition over a window of commits: 0 OK, 1 WARN (falls behind), 2 STALL (commits, does not advance), 3 STOP (no commit while lagging), -1 PAUSED (paused by an operator)',
       labelNames: offsetLabels,
       registers,
       collect() {
         this.reset();
         for (const row of collector.rows()) {
-          this.set(
-            collector.labels(row),
-            PARTITION_STATUSES.indexOf(row.status),
-          );
+          this.set(collector.labels(row), STATUS_VALUES[row.status]);
         }
       },
     });

@@ -13,6 +13,7 @@ import {
   type PartitionStatus,
 } from '../kafka/consumer/lag-status.js';
 import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
+import { GroupPauseBoard } from '../kafka/control/group-pause.board.js';
 import { BrokerLagReader, lagFrom } from './broker-lag.reader.js';
 
 /** One partition of one group, as this replica reports it. */
@@ -70,6 +71,7 @@ export class ConsumerLagReport {
     groups: ConfigType<typeof consumersConfig>,
     @Inject(metricsConfig.KEY)
     private readonly config: ConfigType<typeof metricsConfig>,
+    private readonly pauses: GroupPauseBoard,
   ) {
     this.groupIds = [groups.realtimeGroupId, groups.analyticsGroupId];
     this.broker = new BrokerLagReader({
@@ -88,6 +90,8 @@ export class ConsumerLagReport {
     for (const state of joined) {
       for (const partition of state.assignedPartitions) {
         const row = this.ownedRow(state, partition, now);
+        // A paused partition is not fetched: its end comes from the broker.
+        if (row?.status === 'PAUSED') wantBroker = true;
         if (row) {
           rows.push(row);
         } else {
@@ -115,6 +119,9 @@ export class ConsumerLagReport {
           (partition) => this.ownedRow(state, partition, now) ?? [],
         )
       : [];
+    if (rows.some((row) => row.status === 'PAUSED')) {
+      this.broker.refreshInBackground();
+    }
     return {
       status: groupStatus(rows.map((row) => row.status)),
       partitions: rows.map((row) => ({
@@ -146,19 +153,25 @@ export class ConsumerLagReport {
         ? this.broker.view
         : undefined;
     const end = view?.ends.get(partition);
-    const high = known?.high ?? end?.high;
+    const paused = this.pauses.pausedAt(state.groupId, partition, now);
+    const high = paused
+      ? newest(known?.high, end?.high)
+      : (known?.high ?? end?.high);
     const committed =
       known?.committed ?? view?.committed.get(state.groupId)?.get(partition);
     if (!known || high === undefined || committed === undefined) {
       return undefined;
     }
     const row = this.row(state.groupId, partition, high, committed, end?.low);
-    // Starts the STOP clock when only the broker's figures showed the lag (no fetch yet).
-    known.history.sawLag(row.lag, now);
+    // Starts the STOP clock when only the broker's figures showed the lag (no
+    // fetch yet); a paused partition is not idle: its clock starts at the resume.
+    known.history.sawLag(paused ? 0 : row.lag, now);
     return {
       ...row,
       seconds: this.age(row, now, state),
-      status: known.history.status(row.lag, now, this.config.stopAfterMs),
+      status: paused
+        ? 'PAUSED'
+        : known.history.status(row.lag, now, this.config.stopAfterMs),
     };
   }
 
@@ -224,4 +237,11 @@ export class ConsumerLagReport {
     const best = times.find((time) => time.exact) ?? times[0];
     return best && Math.max(0, (now - best.ms) / 1_000);
   }
+}
+
+/** The later of two end offsets (decimal strings), either may be unknown. */
+function newest(a: string | undefined, b: string | undefined) {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return BigInt(a) >= BigInt(b) ? a : b;
 }

@@ -151,15 +151,22 @@ export class TestAdmin {
   /** A broker setting as the (first) broker reports it, e.g. group.consumer.session.timeout.ms. */
   async brokerConfig(name: string): Promise<string | undefined> {
     const { brokers } = await this.admin.describeCluster();
+    return this.config(BROKER_RESOURCE, String(brokers[0].nodeId), name);
+  }
+
+  /** A topic's setting as the broker reports it, e.g. cleanup.policy. */
+  async topicConfig(topic: string, name: string): Promise<string | undefined> {
+    return this.config(TOPIC_RESOURCE, topic, name);
+  }
+
+  private async config(
+    type: ConfigResourceTypes,
+    resource: string,
+    name: string,
+  ): Promise<string | undefined> {
     const { resources } = await this.admin.describeConfigs({
       includeSynonyms: false,
-      resources: [
-        {
-          type: BROKER_RESOURCE,
-          name: String(brokers[0].nodeId),
-          configNames: [name],
-        },
-      ],
+      resources: [{ type, name: resource, configNames: [name] }],
     });
     return resources[0]?.configEntries.find((e) => e.configName === name)
       ?.configValue;
@@ -287,6 +294,8 @@ export interface PlainRecord {
 
 /** ConfigResourceTypes.BROKER (kafkajs does not export its enums to ESM importers). */
 const BROKER_RESOURCE = 4 as ConfigResourceTypes;
+/** ConfigResourceTypes.TOPIC. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** A group as its coordinator describes it; `assignment`: topic → partitions, ascending. */
 export interface BrokerGroup {

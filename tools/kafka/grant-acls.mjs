@@ -41,6 +41,10 @@ const table = [
   [Res.TOPIC, topic, Pattern.LITERAL, ['WRITE', 'READ', 'DESCRIBE', 'CREATE']],
   // Dead-letter topics <topic>.<group>.dlq: created on first use and written.
   [Res.TOPIC, `${topic}.`, Pattern.PREFIXED, ['CREATE', 'WRITE', 'DESCRIBE']],
+  // The control topic <topic>.control (group pauses): every replica reads it
+  // whole, in a group of its own per process (<topic>.control.reader.<host>.<pid>.<id>).
+  [Res.TOPIC, `${topic}.control`, Pattern.LITERAL, ['READ']],
+  [Res.GROUP, `${topic}.control.reader.`, Pattern.PREFIXED, ['READ']],
   // Each group: join, sync, heartbeat, commit (Read); describe it for /dashboard and /metrics.
   ...groups.map((group) => [Res.GROUP, group, Pattern.LITERAL, ['READ', 'DESCRIBE']]),
 ];

@@ -9,6 +9,7 @@ import {
   type PartitionStatus,
 } from '../../kafka/consumer/lag-status.js';
 import type { GroupLagReport } from '../../metrics/consumer-lag.report.js';
+import { GroupPauseViewDto } from './group-pause.dto.js';
 
 const STATUSES: GroupConsumerStatus[] = [
   'starting',
@@ -44,15 +45,16 @@ class PartitionLagDto {
   @ApiProperty({
     enum: PARTITION_STATUSES,
     description:
-      'OK; WARN: falls behind; STALL: commits without advancing; STOP: no commit while lagging (docs/operations.md)',
+      'OK; WARN: falls behind; STALL: commits without advancing; STOP: no commit while lagging; PAUSED: paused by an operator, not a failure (docs/operations.md)',
   })
   status!: PartitionStatus;
 }
 
 class GroupLagDto implements GroupLagReport {
   @ApiProperty({
-    enum: ['OK', 'WARN', 'ERR'],
-    description: 'The worst partition: ERR when one is STALL or STOP',
+    enum: ['OK', 'WARN', 'ERR', 'PAUSED'],
+    description:
+      'The worst partition: ERR when one is STALL or STOP; PAUSED when the others are OK and one is paused',
   })
   status!: GroupLagStatus;
   @ApiProperty({
@@ -130,6 +132,12 @@ export class GroupConsumerDto implements GroupConsumerSnapshot {
   })
   failure!: GroupConsumerSnapshot['failure'];
   @ApiProperty({ type: GroupLagDto }) lag!: GroupLagDto;
+  @ApiProperty({
+    type: GroupPauseViewDto,
+    description:
+      'The group’s pause (POST /consumers/{group}/pause), the same on every replica',
+  })
+  pause!: GroupPauseViewDto;
 }
 
 class ReplicaDto {

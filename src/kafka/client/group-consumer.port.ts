@@ -76,10 +76,17 @@ export interface GroupConsumerRun {
 export interface GroupConsumerPort {
   /** Connects, subscribes and starts fetching; resolves once running. */
   run(run: GroupConsumerRun, events: GroupMembershipEvents): Promise<void>;
-  /** Stops fetching the topic (records already handed over still finish). */
-  pause(topic: string): void;
-  /** Fetches the topic again after pause(). */
-  resume(topic: string): void;
+  /**
+   * Stops fetching the topic, or only `partitions` of it (records already
+   * handed over still finish). Pausing partitions the member does not own
+   * is allowed; a whole-topic resume may also resume paused partitions.
+   */
+  pause(topic: string, partitions?: readonly number[]): void;
+  /**
+   * Fetches the topic (or `partitions`) again after pause(). A resumed
+   * partition is read on from its last handled record (or last commit).
+   */
+  resume(topic: string, partitions?: readonly number[]): void;
   /** Commits the next offset to read of each partition. */
   commit(
     topic: string,

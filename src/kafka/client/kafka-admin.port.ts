@@ -63,13 +63,15 @@ export abstract class KafkaAdmin {
   /**
    * Creates the topic; false when it already existed. Waits until every
    * partition has a leader. `replicationFactor` undefined: the broker's
-   * default.replication.factor.
+   * default.replication.factor. `configs`: topic settings, e.g.
+   * `{ 'cleanup.policy': 'compact' }`.
    */
   abstract createTopic(
     topic: string,
     numPartitions: number,
     replicationFactor: number | undefined,
     timeoutMs?: number,
+    configs?: Readonly<Record<string, string>>,
   ): Promise<boolean>;
 
   /** The topic's replication factor and effective min.insync.replicas. */

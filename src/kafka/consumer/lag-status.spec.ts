@@ -78,6 +78,13 @@ describe('groupStatus', () => {
     expect(groupStatus(['WARN', 'STALL'])).toBe('ERR');
     expect(groupStatus(['OK', 'STOP'])).toBe('ERR');
   });
+
+  it('counts a paused partition as no failure: PAUSED only when the others are OK', () => {
+    expect(groupStatus(['PAUSED', 'PAUSED'])).toBe('PAUSED');
+    expect(groupStatus(['OK', 'PAUSED'])).toBe('PAUSED');
+    expect(groupStatus(['WARN', 'PAUSED'])).toBe('WARN');
+    expect(groupStatus(['PAUSED', 'STOP'])).toBe('ERR');
+  });
 });
 
 describe('LagHistory', () => {

@@ -14,12 +14,35 @@
  *   appeared, whichever is later (a consumer caught up and idle is not
  *   stopped when new records arrive).
  *
+ * - PAUSED: an operator paused the partition (POST /consumers/{group}/pause):
+ *   it is meant not to move, so it is neither STALL nor STOP, whatever its lag.
+ *   Decided by the caller, not by these rules (they see commits only).
+ *
  * A group's status is the worst of its partitions, with Burrow's roll-up:
- * OK, WARN, or ERR when any partition is STALL or STOP.
+ * OK, WARN, or ERR when any partition is STALL or STOP; PAUSED when the
+ * others are OK and at least one is paused.
  */
-export const PARTITION_STATUSES = ['OK', 'WARN', 'STALL', 'STOP'] as const;
+export const PARTITION_STATUSES = [
+  'OK',
+  'WARN',
+  'STALL',
+  'STOP',
+  'PAUSED',
+] as const;
 export type PartitionStatus = (typeof PARTITION_STATUSES)[number];
-export type GroupLagStatus = 'OK' | 'WARN' | 'ERR';
+/**
+ * The status as a number (nkg_consumergroup_status). PAUSED is -1, below OK:
+ * an alert on `>= 2` (STALL, STOP) and a group's `max` stay what they were,
+ * and a group whose every partition is paused reads -1.
+ */
+export const STATUS_VALUES: Readonly<Record<PartitionStatus, number>> = {
+  OK: 0,
+  WARN: 1,
+  STALL: 2,
+  STOP: 3,
+  PAUSED: -1,
+};
+export type GroupLagStatus = 'OK' | 'WARN' | 'ERR' | 'PAUSED';
 
 /** One commit of a partition: the next offset to read, the lag then, when (ms). */
 export interface LagSample {
@@ -56,14 +79,15 @@ export function evaluatePartition(
   return 'OK';
 }
 
-/** The worst partition decides: WARN stays WARN, STALL and STOP make the group ERR. */
+/** The worst partition decides: WARN stays WARN, STALL and STOP make the group ERR; a paused one is no failure. */
 export function groupStatus(
   partitions: readonly PartitionStatus[],
 ): GroupLagStatus {
   if (partitions.some((status) => status === 'STALL' || status === 'STOP')) {
     return 'ERR';
   }
-  return partitions.includes('WARN') ? 'WARN' : 'OK';
+  if (partitions.includes('WARN')) return 'WARN';
+  return partitions.includes('PAUSED') ? 'PAUSED' : 'OK';
 }
 
 /** Commits kept per partition: Burrow's default window. */

@@ -89,6 +89,7 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
     numPartitions: number,
     replicationFactor: number | undefined,
     timeoutMs?: number,
+    configs: Readonly<Record<string, string>> = {},
   ): Promise<boolean> {
     return this.run(
       `createTopics(${topic})`,
@@ -101,6 +102,10 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
               topic,
               numPartitions,
               replicationFactor: replicationFactor ?? -1,
+              configEntries: Object.entries(configs).map(([name, value]) => ({
+                name,
+                value,
+              })),
             },
           ],
           waitForLeaders: true,

@@ -77,12 +77,18 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     });
   }
 
-  pause(topic: string): void {
-    this.consumer.pause([{ topic }]);
+  pause(topic: string, partitions?: readonly number[]): void {
+    this.consumer.pause([
+      partitions ? { topic, partitions: [...partitions] } : { topic },
+    ]);
   }
 
-  resume(topic: string): void {
-    this.consumer.resume([{ topic }]);
+  // Why: kafkajs fetches a resumed partition from its last resolved offset,
+  // so a batch handed back unresolved while paused is read again.
+  resume(topic: string, partitions?: readonly number[]): void {
+    this.consumer.resume([
+      partitions ? { topic, partitions: [...partitions] } : { topic },
+    ]);
   }
 
   async commit(

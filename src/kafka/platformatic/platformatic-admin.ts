@@ -137,6 +137,7 @@ export class PlatformaticAdmin
     numPartitions: number,
     replicationFactor: number | undefined,
     timeoutMs = this.defaultTimeoutMs,
+    configs: Readonly<Record<string, string>> = {},
   ): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     const created = await this.run(
@@ -148,6 +149,10 @@ export class PlatformaticAdmin
             partitions: numPartitions,
             // -1: the broker's default.replication.factor.
             replicas: replicationFactor ?? -1,
+            configs: Object.entries(configs).map(([name, value]) => ({
+              name,
+              value,
+            })),
           })
           .then(
             () => true,

@@ -19,6 +19,7 @@ import {
   isTimeout,
   kafkaErrorCause,
 } from '../kafka.errors.js';
+import { PartitionPauses } from './partition-pauses.js';
 import { PartitionQueues } from './partition-queues.js';
 import { PlatformaticRecord } from './platformatic-record.js';
 import {
@@ -65,6 +66,13 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   /** Bumped each time a partition leaves this member: batches fetched before are stale. */
   private readonly tenure = new Map<number, number>();
   private paused = false;
+  /** Partitions paused by the caller (the library pauses only whole streams). */
+  private readonly pauses = new PartitionPauses({
+    drop: (partition) => this.queues?.drop(partition),
+    startOffset: (partition) => this.startOffset(partition),
+    owns: (partition) => this.assigned.has(partition) && !this.stopped,
+    seek: (partition, offset) => this.seek(partition, offset),
+  });
   /** KIP-848: a revocation the library is about to acknowledge (holdRevocations). */
   private revoking = false;
   private revocationHold = false;
@@ -164,6 +172,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     stream.on('data', (record: Record) => {
       const { partition, offset } = record;
       if (!this.assigned.has(partition)) return;
+      if (!this.pauses.admits(partition, offset, this.nextOffsets)) return;
       // The library reads every assigned partition again from its last
       // commit whenever the assignment changes (KIP-848: each partition
       // another member gets or gives up), also the partitions this member
@@ -180,14 +189,44 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     this.assignmentChanged();
   }
 
-  pause(): void {
+  pause(_topic?: string, partitions?: readonly number[]): void {
+    if (partitions) {
+      this.pauses.pause(partitions);
+      return;
+    }
     this.paused = true;
     this.flowControl();
   }
 
-  resume(): void {
+  resume(_topic?: string, partitions?: readonly number[]): void {
+    if (partitions) {
+      this.pauses.resume(partitions, this.nextOffsets);
+      return;
+    }
     this.paused = false;
     this.flowControl();
+  }
+
+  /** Where a resumed partition reads on: its last commit, else where the group starts. */
+  private async startOffset(partition: number): Promise<bigint> {
+    const consumer = this.consumer;
+    const commits = await consumer.listCommittedOffsets({
+      topics: [{ topic: this.topic, partitions: [partition] }],
+    });
+    const committed = commits.get(this.topic)?.[partition];
+    if (committed !== undefined && committed >= 0n) return committed;
+    const ends = await consumer.listOffsets({
+      topics: [this.topic],
+      partitions: { [this.topic]: [partition] },
+      // -2: the earliest offset, -1: the latest (ListOffsets' special timestamps).
+      timestamp: this.running?.fromBeginning === false ? -1n : -2n,
+    });
+    return ends.get(this.topic)?.[partition] ?? 0n;
+  }
+
+  /** The stream's next fetch of the partition starts at `offset` (its public offsetsToFetch map). */
+  private seek(partition: number, offset: bigint): void {
+    this.stream?.offsetsToFetch.set(`${this.topic}:${partition}`, offset);
   }
 
   async commit(
@@ -249,6 +288,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       this.consumer = this.create();
       this.assigned = new Set();
       this.nextOffsets.clear();
+      this.pauses.forgetAll();
       this.joinedOnce = false;
       this.start(run, events).catch((startError: unknown) =>
         this.crash(startError),
@@ -442,6 +482,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       this.tenure.set(partition, (this.tenure.get(partition) ?? 0) + 1);
       this.queues?.drop(partition);
       this.nextOffsets.delete(partition);
+      this.pauses.forget(partition);
     }
     this.assigned = now;
     this.joinedOnce = true;

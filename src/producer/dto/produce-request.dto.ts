@@ -8,15 +8,8 @@ import {
   IsOptional,
   IsString,
   Min,
-  ValidateIf,
 } from 'class-validator';
-
-/**
- * Optional, but never null: class-validator's IsOptional skips null too, so
- * `{"messagesPerPartition": null}` would pass as "not given".
- */
-const IsAbsentOrValid = () =>
-  ValidateIf((_object, value: unknown) => value !== undefined);
+import { IsAbsentOrValid } from '../../common/is-absent-or-valid.js';
 
 /**
  * Body of POST /produce. Every field is optional (no body at all means `{}`);
