@@ -120,12 +120,19 @@ export class TopicService {
     topic: string,
     numPartitions: number,
     replicationFactor = this.config.topicReplicationFactor,
+    configs?: Record<string, string>,
   ): Promise<boolean> {
     const existing = await this.admin.listTopics();
     if (existing.includes(topic)) {
       return false;
     }
-    return this.admin.createTopic(topic, numPartitions, replicationFactor);
+    return this.admin.createTopic(
+      topic,
+      numPartitions,
+      replicationFactor,
+      undefined,
+      configs,
+    );
   }
 
   /** Re-reads the partition count, e.g. after an operator grew the topic. */
