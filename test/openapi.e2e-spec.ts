@@ -49,6 +49,8 @@ describe('OpenAPI docs', () => {
         '/consumers',
         '/dashboard',
         '/dashboard/events',
+        '/dead-letters',
+        '/dead-letters/redrive',
         '/health',
         '/health/live',
         '/health/ready',

@@ -1,4 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsAbsentOrValid } from '../../common/validation.js';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -8,15 +9,7 @@ import {
   IsOptional,
   IsString,
   Min,
-  ValidateIf,
 } from 'class-validator';
-
-/**
- * Optional, but never null: class-validator's IsOptional skips null too, so
- * `{"messagesPerPartition": null}` would pass as "not given".
- */
-const IsAbsentOrValid = () =>
-  ValidateIf((_object, value: unknown) => value !== undefined);
 
 /**
  * Body of POST /produce. Every field is optional (no body at all means `{}`);
