@@ -17,7 +17,8 @@ import { TopicService } from '../topics/topic.service.js';
 @Injectable()
 export class DeadLetterPublisher {
   private readonly logger = new Logger(DeadLetterPublisher.name);
-  private readonly ensured = new Set<string>();
+  /** Topics created or found, by name; shared while in flight (a group's two servers start at once). */
+  private readonly ensured = new Map<string, Promise<void>>();
 
   constructor(
     private readonly producer: SerialProducer,
@@ -33,13 +34,22 @@ export class DeadLetterPublisher {
     const name = source
       ? deadLetterTopicName(source.topic, source.groupId)
       : deadLetterTopicName(topic, groupId);
-    if (!this.ensured.has(name)) {
-      await this.topics.ensureTopic(name, 1);
-      // The redrive topic itself: one partition keeps redriven records in order.
-      if (source) await this.topics.ensureTopic(topic, 1);
-      this.ensured.add(name);
-    }
+    await this.once(name);
+    // The redrive topic itself: one partition keeps redriven records in order.
+    if (source) await this.once(topic);
     return name;
+  }
+
+  /** Creates a one-partition topic unless this process did already. */
+  private once(name: string): Promise<void> {
+    let ensured = this.ensured.get(name);
+    if (!ensured) {
+      ensured = this.topics.ensureTopic(name, 1).then(() => undefined);
+      // A failure is not remembered: the next start tries again.
+      ensured.catch(() => this.ensured.delete(name));
+      this.ensured.set(name, ensured);
+    }
+    return ensured;
   }
 
   async publish(
