@@ -15,12 +15,15 @@ import {
   FailingRealtimeService,
   POISON,
 } from './support/failing-realtime.js';
+import { DashboardPage, launchChromium } from './support/dashboard-page.js';
+import { systemBinary } from './support/system-binary.js';
 import { TestAdmin } from './support/test-admin.js';
 import { appEnv, TestApp } from './support/test-app.js';
 import { uniqueName } from './support/unique.js';
 import { waitFor } from './support/wait-for.js';
 
 const KEY = 'redrive-key';
+const chromiumPath = systemBinary('chromium', 'chromium');
 const AUTH = { 'x-api-key': KEY };
 
 interface Page {
@@ -271,4 +274,41 @@ describe('dead letters: inspect and redrive (real broker)', () => {
     ]);
     expect(third.totalAttempts).toBe(6);
   });
+
+  it.skipIf(!chromiumPath)(
+    "shows the group's dead-letter count and reasons on /dashboard, and its redrive button redrives with the API key",
+    async () => {
+      const browser = await launchChromium(chromiumPath ?? 'chromium');
+      try {
+        const page = await DashboardPage.open(browser, app.url);
+        await page.page.fill('#api-key', KEY);
+        await page.page.dispatchEvent('#api-key', 'change');
+        const before = await count();
+        await waitFor(
+          async () => (await page.deadLetterCount('realtime')) === before,
+          { what: `the page showing ${before} dead letters for realtime` },
+        );
+        expect(
+          await page.page
+            .locator('[data-dead-reason="realtime"]')
+            .first()
+            .textContent(),
+        ).toMatch(/Error: refusing /);
+        await page.page.click('[data-redrive="realtime"]');
+        await page.page.waitForFunction(() =>
+          /realtime: 1 sent, \d+ skipped/.test(
+            document.querySelector('#redrive-result')?.textContent ?? '',
+          ),
+        );
+        // The one record that always fails is back, once more.
+        await waitFor(
+          async () => (await page.deadLetterCount('realtime')) === before + 1,
+          { timeoutMs: 60_000, what: 'the page showing the new dead letter' },
+        );
+        expect(page.problems).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
