@@ -10,6 +10,7 @@ import type { ConsumerSettings } from '../config/configuration.js';
 import { groupInstanceIdOf } from '../config/kafka-client.config.js';
 import { DeadLetterPublisher } from '../kafka/consumer/dead-letter.publisher.js';
 import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
+import { RedriveConsumerServer } from '../kafka/consumer/redrive-consumer.server.js';
 import {
   type GroupConsumerOptions,
   GroupConsumerServer,
@@ -94,7 +95,7 @@ export function groupConsumerProvider(
       const redriveGroup = redriveGroupId(groupId);
       const redriveTopic = redriveTopicName(topics.topic, groupId);
       registry.registerRedrive(
-        new GroupConsumerServer(
+        new RedriveConsumerServer(
           consumerFactory,
           {
             ...options,
