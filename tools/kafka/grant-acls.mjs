@@ -39,10 +39,16 @@ const remove = args.includes('--delete');
 const table = [
   // Produce (Write), consume and read offsets (Read, Describe), provision at boot if missing (Create).
   [Res.TOPIC, topic, Pattern.LITERAL, ['WRITE', 'READ', 'DESCRIBE', 'CREATE']],
-  // Dead-letter topics <topic>.<group>.dlq: created on first use and written.
-  [Res.TOPIC, `${topic}.`, Pattern.PREFIXED, ['CREATE', 'WRITE', 'DESCRIBE']],
-  // Each group: join, sync, heartbeat, commit (Read); describe it for /dashboard and /metrics.
-  ...groups.map((group) => [Res.GROUP, group, Pattern.LITERAL, ['READ', 'DESCRIBE']]),
+  // Dead-letter topics <topic>.<group>.dlq, redrive topics <topic>.redrive.<group> and the
+  // ledger <topic>.redrive-ledger: created on first use, written, and read (GET /dead-letters,
+  // redrive, each group's redrive consumer).
+  [Res.TOPIC, `${topic}.`, Pattern.PREFIXED, ['CREATE', 'WRITE', 'DESCRIBE', 'READ']],
+  // Each group and its redrive group: join, sync, heartbeat, commit (Read); describe it for
+  // /dashboard and /metrics.
+  ...groups.flatMap((group) => [
+    [Res.GROUP, group, Pattern.LITERAL, ['READ', 'DESCRIBE']],
+    [Res.GROUP, `${group}.redrive`, Pattern.LITERAL, ['READ', 'DESCRIBE']],
+  ]),
 ];
 
 const acl = table.flatMap(([resourceType, resourceName, resourcePatternType, operations]) =>
