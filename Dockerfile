@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 
+# Node 24 (the floating 24 tag, 24.6 or later): the consumer StatefulSets (deploy/k8s) run the
+# platformatic engine for static membership, which needs Node 22.22+ or 24.6+; kafkajs runs on it too.
 # Stage 1: every dependency (TypeScript is a devDependency), then compile src/ to dist/.
-FROM node:22-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -11,7 +13,7 @@ RUN npx tsc -p tsconfig.build.json
 
 # Stage 2: production dependencies and the compiled code only, run as the
 # image's unprivileged `node` user. The code stays root-owned (read-only to the app).
-FROM node:22-slim AS runtime
+FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app

@@ -28,16 +28,27 @@ const docs: Doc[] = readdirSync(k8sDir)
   );
 const ofKind = (kind: string) => docs.filter((doc) => doc.kind === kind);
 const configMap: Record<string, string> = ofKind('ConfigMap')[0]?.data;
-const deployments = ofKind('Deployment');
+/** Every role's workload: the producer's Deployment, the groups' StatefulSets. */
+const deployments = [...ofKind('Deployment'), ...ofKind('StatefulSet')];
+const statefulSets = ofKind('StatefulSet');
+/** The oldest Node the Dockerfile's `node:24-slim` can be (docker-compose.spec checks the tag). */
+const IMAGE_NODE = '24.6.0';
+/** A pod name the StatefulSet gives: its name and the highest ordinal KEDA may reach. */
+const podNameOf = (set: Doc): string => `${set.metadata.name}-99`;
 const roleOf = (deployment: Doc): string =>
   deployment.spec.template.spec.containers[0].env.find(
     (e: Doc) => e.name === 'APP_ROLES',
   ).value;
+/** The container's env as a pod sees it: values, and the pod's name where a fieldRef asks for it. */
 const envOf = (deployment: Doc): Record<string, string> =>
   Object.fromEntries(
-    deployment.spec.template.spec.containers[0].env
-      .filter((e: Doc) => typeof e.value === 'string')
-      .map((e: Doc) => [e.name, e.value]),
+    deployment.spec.template.spec.containers[0].env.flatMap((e: Doc) =>
+      typeof e.value === 'string'
+        ? [[e.name, e.value]]
+        : e.valueFrom?.fieldRef?.fieldPath === 'metadata.name'
+          ? [[e.name, podNameOf(deployment)]]
+          : [],
+    ),
   );
 
 /** Every metric name the service exposes, as Prometheus stores it (histogram series included). */
@@ -119,6 +130,8 @@ describe('deploy/prometheus and deploy/grafana', () => {
 describe('deploy/k8s manifests against the code', () => {
   const codeReads = new Set(variablesTheCodeReads());
   const config = () => loadConfiguration(configMap);
+  const settingsOf = (workload: Doc) =>
+    loadConfiguration({ ...configMap, ...envOf(workload) }, IMAGE_NODE);
 
   it('lists every manifest in kustomization.yaml', () => {
     const kustomization = parseAllDocuments(
@@ -132,7 +145,7 @@ describe('deploy/k8s manifests against the code', () => {
     );
   });
 
-  it('has one Deployment per role, each a valid configuration of names the code reads', () => {
+  it('has one workload per role, each a valid configuration of names the code reads', () => {
     expect(deployments.map(roleOf).sort()).toEqual([
       'analytics',
       'producer',
@@ -148,9 +161,7 @@ describe('deploy/k8s manifests against the code', () => {
           `env ${name} of ${deployment.metadata.name}`,
         ).toContain(name);
       }
-      expect(() =>
-        loadConfiguration({ ...configMap, ...envOf(deployment) }),
-      ).not.toThrow();
+      expect(() => settingsOf(deployment)).not.toThrow();
     }
   });
 
@@ -181,7 +192,9 @@ describe('deploy/k8s manifests against the code', () => {
       expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
       expect(deployment.spec.selector.matchLabels).toEqual(pod.metadata.labels);
     }
-    const [service] = ofKind('Service');
+    const service = ofKind('Service').find(
+      (s) => s.metadata.name === 'nest-kafka-groups',
+    )!;
     const producer = deployments.find((d) => roleOf(d) === 'producer');
     expect(service.spec.selector).toEqual(
       producer?.spec.template.metadata.labels,
@@ -192,10 +205,7 @@ describe('deploy/k8s manifests against the code', () => {
   it('gives every pod the time to drain: grace period > preStop + readiness delay + shutdown timeout', () => {
     for (const deployment of deployments) {
       const [container] = deployment.spec.template.spec.containers;
-      const settings = loadConfiguration({
-        ...configMap,
-        ...envOf(deployment),
-      });
+      const settings = settingsOf(deployment);
       const preStopMs =
         (container.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1_000;
       const needed =
@@ -218,10 +228,15 @@ describe('deploy/k8s manifests against the code', () => {
     const scaled = ofKind('ScaledObject');
     expect(scaled).toHaveLength(2);
     for (const [role, groupId] of Object.entries(groupIds)) {
-      const deployment = deployments.find((d) => roleOf(d) === role);
+      const deployment = statefulSets.find((d) => roleOf(d) === role);
       const object = scaled.find(
         (s) => s.spec.scaleTargetRef.name === deployment?.metadata.name,
       );
+      expect(object?.spec.scaleTargetRef).toEqual({
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        name: deployment?.metadata.name,
+      });
       const [trigger] = object?.spec.triggers ?? [];
       expect(trigger.type).toBe('kafka');
       expect(trigger.metadata).toMatchObject({
@@ -237,6 +252,53 @@ describe('deploy/k8s manifests against the code', () => {
       expect(pdb?.spec.selector.matchLabels).toEqual(
         deployment?.spec.template.metadata.labels,
       );
+    }
+  });
+
+  it('runs each group as static members of a StatefulSet: instance id from the pod name, platformatic engine, headless Service', () => {
+    expect(statefulSets.map(roleOf).sort()).toEqual(['analytics', 'realtime']);
+    for (const set of statefulSets) {
+      const name = set.metadata.name as string;
+      const [container] = set.spec.template.spec.containers;
+      const idVar = container.env.find(
+        (e: Doc) => e.name === 'KAFKA_GROUP_INSTANCE_ID',
+      );
+      expect(idVar?.valueFrom, name).toEqual({
+        fieldRef: { fieldPath: 'metadata.name' },
+      });
+      const settings = settingsOf(set);
+      expect(settings.kafka.client, name).toBe('platformatic');
+      expect(settings.kafka.groupProtocol, name).toBe('consumer');
+      expect(settings.kafka.groupInstanceId).toBe(podNameOf(set));
+      // kafkajs refuses static membership, and the platformatic engine needs the image's Node.
+      expect(() =>
+        loadConfiguration(
+          { ...configMap, ...envOf(set), KAFKA_CLIENT: 'kafkajs' },
+          IMAGE_NODE,
+        ),
+      ).toThrow(/KAFKA_GROUP_INSTANCE_ID .*needs KAFKA_CLIENT=platformatic/);
+      expect(() =>
+        loadConfiguration({ ...configMap, ...envOf(set) }, '20.19.0'),
+      ).toThrow(/needs Node 22.22\+ or 24.6\+/);
+
+      // Scaling starts and stops pods together; an update replaces one at a time.
+      expect(set.spec.podManagementPolicy).toBe('Parallel');
+      expect(set.spec.updateStrategy).toEqual({ type: 'RollingUpdate' });
+      const headless = ofKind('Service').find(
+        (s) => s.metadata.name === set.spec.serviceName,
+      );
+      expect(headless?.spec.clusterIP, name).toBe('None');
+      expect(headless?.spec.selector).toEqual(set.spec.selector.matchLabels);
+      expect(set.spec.selector.matchLabels).toEqual(
+        set.spec.template.metadata.labels,
+      );
+      // Probes kept: readiness is what makes a rolling update wait for the member to be back.
+      expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
+      expect(container.livenessProbe.httpGet.path).toBe('/health/live');
+      const pdb = ofKind('PodDisruptionBudget').find(
+        (p) => p.metadata.name === name,
+      );
+      expect(pdb?.spec.maxUnavailable).toBe(1);
     }
   });
 });

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { inject } from 'vitest';
 import { AnalyticsService } from '../src/consumers/analytics/analytics.service.js';
-import type { ClusterView } from '../src/dashboard/cluster-view.js';
 import type { GroupMessageMeta } from '../src/kafka/consumer/group-message.context.js';
 import { deadLetterTopicName } from '../src/kafka/kafka.constants.js';
 import {
@@ -10,6 +9,7 @@ import {
   encodeDemoMessage,
 } from '../src/messages/demo-message.js';
 import type { GroupLagReport } from '../src/metrics/consumer-lag.report.js';
+import { dashboardView } from './support/dashboard-events.js';
 import { POISON } from './support/failing-realtime.js';
 import { parseMetrics, sampleValue } from './support/metrics-text.js';
 import { PrometheusServer } from './support/prometheus-server.js';
@@ -188,43 +188,6 @@ describe.skipIf(!prometheus)(
       }
     }
 
-    /** The first dashboard view (its Server-Sent Events) for which `accept` holds. */
-    async function dashboardView(
-      accept: (view: ClusterView) => boolean,
-      what: string,
-    ): Promise<ClusterView> {
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), 30_000);
-      try {
-        const response = await fetch(`${front.url}/dashboard/events`, {
-          signal: abort.signal,
-        });
-        const reader = response.body?.getReader();
-        const decoder = new TextDecoder();
-        let text = '';
-        for (;;) {
-          const chunk = await reader?.read();
-          if (!chunk || chunk.done) break;
-          text += decoder.decode(chunk.value, { stream: true });
-          const events = text.split('\n\n');
-          text = events.pop() ?? '';
-          for (const event of events) {
-            const data = event
-              .split('\n')
-              .find((line) => line.startsWith('data:'));
-            const view = data && (JSON.parse(data.slice(5)) as ClusterView);
-            if (view && accept(view)) return view;
-          }
-        }
-        throw new Error('the event stream ended');
-      } catch (error) {
-        throw new Error(`no dashboard view with ${what}: ${String(error)}`);
-      } finally {
-        clearTimeout(timer);
-        abort.abort();
-      }
-    }
-
     async function groupOf(app: TestApp, name: string) {
       const view = (await app.get<GroupsView>('/consumers')).body;
       return view.groups.find((g) => g.name === name);
@@ -309,6 +272,7 @@ describe.skipIf(!prometheus)(
       await produceAt(writtenAt, { 0: [POISON, 1, 2, 3], 1: [1, 2] });
       // The dashboard (broker reads, from now on) must see the offset stand still too.
       const dashboardStop = dashboardView(
+        front.url,
         (v) => v.groups.find((g) => g.groupId === analytics)?.status === 'ERR',
         'analytics ERR',
       ).then(

@@ -36,6 +36,9 @@ function ago(iso) {
   return `${seconds} s ago`;
 }
 
+/** ", back in N s": the broker's estimated wait before it moves a held partition. */
+const backIn = (ms) => (ms === null || ms === undefined ? '' : `, back in ${Math.ceil(ms / 1000)} s`);
+
 const perSecond = (value) => (value >= 10 ? Math.round(value) : value.toFixed(1));
 
 function renderBoard(view) {
@@ -62,6 +65,10 @@ function renderBoard(view) {
       ...group.partitions.map((p) => {
         const cell = el('td', { 'data-group': group.name, 'data-partition': p.partition, 'data-owner': p.owner ?? '' },
           chip(slots, p.owner));
+        if (p.heldFor) {
+          cell.classList.add('held');
+          cell.append(el('span', { class: 'held-note', 'data-held': p.partition }, `held for ${p.heldFor}${backIn(p.backInMs)}`));
+        }
         if (p.movedAt) {
           cell.classList.add('moved');
           const was = p.movedFrom ? slots.get(p.movedFrom) : undefined;
@@ -86,10 +93,12 @@ function renderBoard(view) {
 function renderMembers(view) {
   const sections = view.groups.map((group) => {
     const slots = slotsOf(group);
-    const items = group.members.map((m) => el('li', { 'data-member': m.memberId, 'data-group': group.name },
+    const items = group.members.map((m) => el('li', { 'data-member': m.memberId, 'data-group': group.name, class: m.away ? 'away' : '' },
       chip(slots, m.memberId),
       el('span', {}, `${m.clientId} @ ${m.host}`),
+      m.instanceId ? el('span', { class: 'instance-id' }, m.instanceId) : null,
       el('span', {}, m.partitions.length ? `partitions ${m.partitions.join(', ')}` : 'no partitions'),
+      m.away ? el('span', { class: 'held-note' }, `away (restarting), partitions held${backIn(m.away.backInMs)}`) : null,
       el('span', { class: 'member-id' }, m.memberId)));
     const gone = group.departed.map((m) => el('li', { class: 'departed', 'data-departed': m.memberId, 'data-group': group.name },
       chip(slots, m.memberId),

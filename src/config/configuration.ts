@@ -140,9 +140,13 @@ const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 /**
  * Reads and validates every setting at once. The single source of truth for
  * names and defaults: .env.example and docs/configuration.md follow it (a test
- * compares .env.example with these defaults).
+ * compares .env.example with these defaults). `nodeVersion`: the Node that
+ * will run it (the platformatic engine needs 22.22+ or 24.6+).
  */
-export function loadConfiguration(env: Env): Configuration {
+export function loadConfiguration(
+  env: Env,
+  nodeVersion = process.versions.node,
+): Configuration {
   const read = new EnvReader(env);
 
   const roles = read.list('APP_ROLES', APP_ROLES);
@@ -224,7 +228,7 @@ export function loadConfiguration(env: Env): Configuration {
     ),
     requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 2_000, 100, 120_000),
     security: readKafkaSecurity(read),
-    ...readKafkaClient(read),
+    ...readKafkaClient(read, nodeVersion),
   };
 
   const producer: ProducerSettings = {

@@ -40,6 +40,7 @@ function reading(
       new Map(Object.entries(committed).map(([p, o]) => [Number(p), o])),
       new Map(),
     ],
+    sessionTimeoutMs: [10_000, 10_000],
   };
 }
 
@@ -122,5 +123,68 @@ describe('deriveView', () => {
       // p0: lag since 1 s, no commit for 30.5 s > 30 s.
       ['ERR', 'STOP', 'OK'],
     ]);
+  });
+
+  it('marks the partitions of a static member away for the session as held for its instance id, and lets go when it is back under a new member id', () => {
+    const memory = emptyMemory();
+    const staticMember = (
+      memberId: string,
+      instanceId: string,
+      memberEpoch: number,
+      partitions: number[],
+    ) => ({ ...member(memberId, partitions), instanceId, memberEpoch });
+    const live = reading(
+      0,
+      [1, 1],
+      [
+        staticMember('a1', 'web-0-realtime', 3, [0]),
+        staticMember('b1', 'web-1-realtime', 3, [1]),
+      ],
+      {},
+    );
+    const away = reading(
+      4_000,
+      [1, 1],
+      [
+        staticMember('a1', 'web-0-realtime', -2, [0]),
+        staticMember('b1', 'web-1-realtime', 3, [1]),
+      ],
+      {},
+    );
+    const back = reading(
+      6_000,
+      [1, 1],
+      [
+        staticMember('a2', 'web-0-realtime', 4, [0]),
+        staticMember('b1', 'web-1-realtime', 3, [1]),
+      ],
+      {},
+    );
+    deriveView(FRAME, memory, live, undefined);
+
+    const held = deriveView(FRAME, memory, away, live).groups[0];
+    expect(
+      held.partitions.map((p) => [p.owner, p.heldFor, p.backInMs]),
+    ).toEqual([
+      ['a1', 'web-0-realtime', 6_000], // 10 s session, last seen live 4 s ago
+      ['b1', null, null],
+    ]);
+    expect(held.members[0].away).toEqual({
+      since: new Date(0).toISOString(),
+      backInMs: 6_000,
+    });
+
+    const returned = deriveView(FRAME, memory, back, away).groups[0];
+    expect(
+      returned.partitions.map((p) => [p.owner, p.heldFor, p.movedAt]),
+    ).toEqual([
+      ['a2', null, null],
+      ['b1', null, null],
+    ]);
+    expect(returned.members.map((m) => [m.memberId, m.slot, m.away])).toEqual([
+      ['a2', 0, null],
+      ['b1', 1, null],
+    ]);
+    expect(returned.departed).toEqual([]);
   });
 });

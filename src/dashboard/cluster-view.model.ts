@@ -9,6 +9,7 @@ import type {
   GroupBandView,
   MemberView,
 } from './cluster-view.js';
+import { heldMembers, type SightingMemory } from './held-members.js';
 
 /** A move or a departure stays on the page this long. */
 export const SHOWN_FOR_MS = 60_000;
@@ -20,12 +21,17 @@ export interface Reading {
   groups: GroupView[];
   /** Per group, in the order of `groupIds`: partition → committed offset. */
   committed: Map<number, string>[];
+  /** Per group, in the order of `groupIds`: its session timeout (null: unknown). */
+  sessionTimeoutMs: (number | null)[];
 }
 
 interface Owner {
+  /** The owner's instance id when static (it keeps it across restarts), else its member id. */
   owner: string;
   movedAt: number | null;
+  /** Member id of the owner before the move. */
   from: string | null;
+  memberId: string;
 }
 
 /**
@@ -40,6 +46,8 @@ export interface ViewMemory {
   slots: Map<string, Map<string, number>>;
   /** Per group id and partition: the commits the reads saw, for the lag status. */
   lagHistory: Map<string, Map<number, LagHistory>>;
+  /** Per group id: when each static member was last seen live, and first seen away. */
+  sightings: Map<string, SightingMemory>;
 }
 
 export function emptyMemory(): ViewMemory {
@@ -49,6 +57,7 @@ export function emptyMemory(): ViewMemory {
     lastMembers: new Map(),
     slots: new Map(),
     lagHistory: new Map(),
+    sightings: new Map(),
   };
 }
 
@@ -115,6 +124,7 @@ export function deriveView(
         frame.stopAfterMs,
         now,
         now.committed[index],
+        now.sessionTimeoutMs[index] ?? null,
         rate(
           done(now.committed[index]),
           committedBefore && done(committedBefore),
@@ -131,16 +141,36 @@ function band(
   stopAfterMs: number,
   now: Reading,
   committed: Map<number, string>,
+  sessionTimeoutMs: number | null,
   recordsPerSecond: number,
 ): GroupBandView {
   const group = now.groups.find((g) => g.groupId === groupId);
-  const members: MemberView[] = (group?.members ?? []).map((m) => ({
-    slot: slotOf(memory, groupId, m.memberId),
-    memberId: m.memberId,
-    clientId: m.clientId,
-    host: m.clientHost,
-    partitions: m.partitions,
-  }));
+  const sightings: SightingMemory =
+    memory.sightings.get(groupId) ?? (new Map() as SightingMemory);
+  memory.sightings.set(groupId, sightings);
+  const held = heldMembers(
+    group?.members ?? [],
+    sightings,
+    sessionTimeoutMs,
+    now.at,
+  );
+  const members: MemberView[] = (group?.members ?? []).map((m) => {
+    const away = m.instanceId ? held.get(m.instanceId) : undefined;
+    return {
+      slot: slotOf(memory, groupId, m.instanceId ?? m.memberId),
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.clientHost,
+      partitions: m.partitions,
+      instanceId: m.instanceId ?? null,
+      away: away
+        ? {
+            since: new Date(away.since).toISOString(),
+            backInMs: away.backInMs,
+          }
+        : null,
+    };
+  });
   members.sort((a, b) => a.slot - b.slot);
   trackDepartures(memory, groupId, members, now.at);
   const owners = trackOwners(memory, groupId, members, now.at);
@@ -176,26 +206,31 @@ function band(
     recordsPerSecond,
     partitions: partitions.map(({ partition, offset, lag, status }) => {
       const owner = owners.get(partition);
+      const holder = members.find((m) => m.partitions.includes(partition));
       const movedAt =
         owner?.movedAt != null && now.at - owner.movedAt < SHOWN_FOR_MS
           ? owner.movedAt
           : null;
       return {
         partition,
-        owner:
-          members.find((m) => m.partitions.includes(partition))?.memberId ??
-          null,
+        owner: holder?.memberId ?? null,
         status,
         committed: offset,
         lag,
         movedAt: movedAt === null ? null : new Date(movedAt).toISOString(),
         movedFrom: movedAt === null ? null : (owner?.from ?? null),
+        heldFor: holder?.away ? holder.instanceId : null,
+        backInMs: holder?.away?.backInMs ?? null,
       };
     }),
   };
 }
 
-/** A partition moved when its new owner differs from the last one it had (rebalance gaps skipped). */
+/**
+ * A partition moved when its new owner differs from the last one it had
+ * (rebalance gaps skipped). A static member that comes back under a new
+ * member id with the same instance id is the same owner: nothing moved.
+ */
 function trackOwners(
   memory: ViewMemory,
   groupId: string,
@@ -205,20 +240,25 @@ function trackOwners(
   const owners = memory.owners.get(groupId) ?? new Map<number, Owner>();
   memory.owners.set(groupId, owners);
   for (const member of members) {
+    const owner = member.instanceId ?? member.memberId;
     for (const partition of member.partitions) {
       const known = owners.get(partition);
       if (!known) {
         owners.set(partition, {
-          owner: member.memberId,
+          owner,
           movedAt: null,
           from: null,
+          memberId: member.memberId,
         });
-      } else if (known.owner !== member.memberId) {
+      } else if (known.owner !== owner) {
         owners.set(partition, {
-          owner: member.memberId,
+          owner,
           movedAt: at,
-          from: known.owner,
+          from: known.memberId,
+          memberId: member.memberId,
         });
+      } else {
+        known.memberId = member.memberId;
       }
     }
   }
@@ -232,18 +272,25 @@ function trackDepartures(
   at: number,
 ): void {
   const before = memory.lastMembers.get(groupId) ?? [];
-  const present = new Set(members.map((m) => m.memberId));
+  // A static member back under a new member id (same instance id) did not leave.
+  const present = new Set(
+    members.flatMap((m) =>
+      m.instanceId ? [m.memberId, m.instanceId] : [m.memberId],
+    ),
+  );
+  const gone = (m: MemberView) =>
+    !present.has(m.memberId) && !(m.instanceId && present.has(m.instanceId));
   const left = before
-    .filter((m) => !present.has(m.memberId))
+    .filter(gone)
     .map((m) => ({ ...m, leftAt: new Date(at).toISOString() }));
   const kept = (memory.departed.get(groupId) ?? []).filter(
-    (m) => at - Date.parse(m.leftAt) < SHOWN_FOR_MS && !present.has(m.memberId),
+    (m) => at - Date.parse(m.leftAt) < SHOWN_FOR_MS && gone(m),
   );
   memory.departed.set(groupId, [...left, ...kept]);
   memory.lastMembers.set(groupId, members);
 }
 
-/** Letters in order of first sight, per group. */
+/** Letters in order of first sight, per group and member (its instance id when static). */
 function slotOf(memory: ViewMemory, groupId: string, memberId: string): number {
   const slots = memory.slots.get(groupId) ?? new Map<string, number>();
   memory.slots.set(groupId, slots);

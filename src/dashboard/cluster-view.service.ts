@@ -14,7 +14,10 @@ import {
   metricsConfig,
   producerConfig,
 } from '../config/config.namespaces.js';
-import { KafkaAdmin } from '../kafka/client/kafka-admin.port.js';
+import {
+  type GroupView,
+  KafkaAdmin,
+} from '../kafka/client/kafka-admin.port.js';
 import { errorMessage } from '../kafka/kafka.errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { ClusterView } from './cluster-view.js';
@@ -25,6 +28,10 @@ import {
   type Reading,
   type ViewFrame,
 } from './cluster-view.model.js';
+import { AWAY_FOR_THE_SESSION } from './held-members.js';
+
+/** How long a group's session timeout, once read, is trusted. */
+const SESSION_TIMEOUT_KEPT_MS = 60_000;
 
 /**
  * Kafka's own view of both groups, read by the one long-lived admin client
@@ -43,6 +50,10 @@ export class ClusterViewService implements OnModuleDestroy {
   private wake: (() => void) | undefined;
   private closed = false;
   private readonly memory = emptyMemory();
+  private readonly sessionTimeoutCache = new Map<
+    string,
+    { ms: number | null; at: number }
+  >();
 
   constructor(
     private readonly admin: KafkaAdmin,
@@ -122,7 +133,13 @@ export class ClusterViewService implements OnModuleDestroy {
         this.admin.describeGroups(ids, topic),
         ...ids.map((id) => this.admin.committedOffsets(id, topic)),
       ]);
-      const reading: Reading = { at: Date.now(), ends, groups, committed };
+      const reading: Reading = {
+        at: Date.now(),
+        ends,
+        groups,
+        committed,
+        sessionTimeoutMs: await this.sessionTimeouts(groups),
+      };
       const view = deriveView(frame, this.memory, reading, this.previous);
       this.previous = reading;
       return view;
@@ -133,6 +150,39 @@ export class ClusterViewService implements OnModuleDestroy {
         ? { ...this.latest, at: new Date().toISOString(), error: message }
         : { ...emptyView(frame, Date.now()), error: message };
     }
+  }
+
+  /**
+   * Each group's session timeout, for "back in N s" on partitions held for a
+   * static member. KIP-848: the broker's, read only while a member is away
+   * (no request otherwise) and kept for a minute. Classic: the members' own
+   * CONSUMER_SESSION_TIMEOUT_MS, the same on every replica.
+   */
+  private async sessionTimeouts(
+    groups: GroupView[],
+  ): Promise<(number | null)[]> {
+    if (this.kafka.groupProtocol !== 'consumer') {
+      return groups.map(() => this.consumers.sessionTimeoutMs);
+    }
+    return Promise.all(
+      groups.map(async ({ groupId, members }) => {
+        if (!members.some((m) => m.memberEpoch === AWAY_FOR_THE_SESSION)) {
+          return null;
+        }
+        const known = this.sessionTimeoutCache.get(groupId);
+        if (known && Date.now() - known.at < SESSION_TIMEOUT_KEPT_MS) {
+          return known.ms;
+        }
+        this.metrics.dashboardBrokerRequests(1);
+        const ms = await this.admin
+          .groupSessionTimeoutMs(groupId)
+          .catch(() => null);
+        if (ms !== null) {
+          this.sessionTimeoutCache.set(groupId, { ms, at: Date.now() });
+        }
+        return ms;
+      }),
+    );
   }
 
   private frame(): ViewFrame {

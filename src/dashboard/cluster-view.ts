@@ -30,6 +30,10 @@ export interface MemberView {
   clientId: string;
   host: string;
   partitions: number[];
+  /** A static member's group.instance.id (KAFKA_GROUP_INSTANCE_ID-role); null for a dynamic one. */
+  instanceId: string | null;
+  /** Set while the member is away for the session (KIP-848 epoch -2): its partitions wait for it. */
+  away: { since: string; backInMs: number | null } | null;
 }
 
 export interface DepartedMemberView extends MemberView {
@@ -47,6 +51,13 @@ export interface GroupPartitionView {
   /** When the partition last changed owner, and from whom (shown for a minute). */
   movedAt: string | null;
   movedFrom: string | null;
+  /**
+   * The instance id of the static member this partition is held for while it
+   * restarts (it left for the session and the broker keeps the assignment),
+   * and the estimated time until the broker gives up and moves it.
+   */
+  heldFor: string | null;
+  backInMs: number | null;
 }
 
 export interface GroupBandView {

@@ -196,8 +196,19 @@ export function isTimeout(error: unknown): boolean {
     kafkaErrorCause(error) === 'timeout' ||
     [...causeChain(error)].some(
       (e) =>
-        e.name === 'KafkaJSRequestTimeoutError' ||
-        (e as { code?: unknown }).code === 'PLT_KFK_TIMEOUT',
+        e.name === 'KafkaJSRequestTimeoutError' || isPlatformaticTimeout(e),
     )
+  );
+}
+
+/**
+ * @platformatic/kafka's TimeoutError (a request or a connection that got no
+ * answer in time). Its static code is PLT_KFK_TIMEOUT, but 2.12.1 builds the
+ * instance with NetworkError's code (PLT_KFK_NETWORK), so the class tells it.
+ */
+function isPlatformaticTimeout(e: Error & { code?: unknown }): boolean {
+  return (
+    e.code === 'PLT_KFK_TIMEOUT' ||
+    (e.code === 'PLT_KFK_NETWORK' && e.constructor.name === 'TimeoutError')
   );
 }

@@ -57,6 +57,8 @@ interface Sample {
   at: number;
   status: number;
   ms: number;
+  /** What a probe that was not 200 said (its failing checks' messages). */
+  reason?: string;
 }
 
 /** GET /health/ready on every replica, every 250 ms, each answer's status and latency kept. */
@@ -83,19 +85,48 @@ class ReadinessSampler {
 
   private async sample(replica: ReplicaProcess): Promise<void> {
     const at = Date.now();
-    const status = await fetch(`${replica.url}/health/ready`, {
+    const { status, reason } = await fetch(`${replica.url}/health/ready`, {
       signal: AbortSignal.timeout(5_000),
     }).then(
-      async (r) => (await r.text(), r.status),
-      () => 0,
+      async (r) => ({ status: r.status, reason: downReasons(await r.text()) }),
+      (error: unknown) => ({ status: 0, reason: String(error) }),
     );
     this.samples.push({
       replica: replica.name,
       at,
       status,
       ms: Date.now() - at,
+      ...(status === 200 ? {} : { reason }),
     });
   }
+}
+
+/** The messages of a terminus answer's failing checks, or the text itself. */
+function downReasons(text: string): string {
+  try {
+    const body = JSON.parse(text) as {
+      error?: Record<string, { message?: string }>;
+    };
+    const messages = Object.entries(body.error ?? {}).map(
+      ([check, { message }]) => `${check}: ${message ?? 'down'}`,
+    );
+    return messages.join('; ') || text.slice(0, 200);
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+/** How many samples said each reason, most said first. */
+function reasonCounts(samples: readonly Sample[]): string {
+  const counts = new Map<string, number>();
+  for (const { replica, reason } of samples) {
+    const key = `${replica}: ${reason ?? '?'}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, n]) => `\n    ${n} x ${reason}`)
+    .join('');
 }
 
 /** Node id of the node on `address` (node N listens on BASE+N-1). */
@@ -260,7 +291,7 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
         `  leadership moved off node ${node} ${moveMs} ms after the freeze\n` +
         `  produce error window ${load.errorWindowMs()} ms (${load.failures().length} non-2xx)\n` +
         `  readiness during the freeze: ${during.filter((s) => s.status === 200).length} x 200, ${during.filter((s) => s.status !== 200).length} x other; ` +
-        `${afterMove.length} samples from move+2 s to thaw: ${afterMove.filter((s) => s.status !== 200).length} not 200; slowest probe ${slowest} ms\n` +
+        `${afterMove.length} samples from move+2 s to thaw: ${afterMove.filter((s) => s.status !== 200).length} not 200${reasonCounts(afterMove.filter((s) => s.status !== 200))}; slowest probe ${slowest} ms\n` +
         `  consume stall realtime ${stalls[0]} ms / analytics ${stalls[1]} ms; handled twice realtime ${twice[0]} / analytics ${twice[1]}`,
     );
 

@@ -27,6 +27,8 @@ export interface GroupOnPage {
   members: string[];
   departed: string[];
   moved: number[];
+  /** Partition → its "held for <instance id>, back in N s" note, while it waits for a static member. */
+  held: Record<number, string>;
 }
 
 /** The /dashboard page in a browser tab, read the way a person reads it: from the DOM. */
@@ -91,6 +93,12 @@ export class DashboardPage {
         ),
         moved: all(`[data-owner][data-group="${group}"] [data-moved]`).map(
           (note) => Number(note.dataset.moved),
+        ),
+        held: Object.fromEntries(
+          all(`[data-owner][data-group="${group}"] [data-held]`).map((note) => [
+            Number(note.dataset.held),
+            note.textContent ?? '',
+          ]),
         ),
       };
     }, name);

@@ -20,3 +20,15 @@ export function groupProtocolUnderTest(): 'classic' | 'consumer' {
   if (set === 'classic' || set === 'consumer') return set;
   return process.env.KAFKA_CLIENT === 'platformatic' ? 'consumer' : 'classic';
 }
+
+/**
+ * Static membership as the suite can watch it: the platformatic engine (the
+ * only one with static members) on KIP-848, whose ConsumerGroupDescribe shows
+ * instance ids and member epochs (-2: away for the session).
+ */
+export function staticMembershipUnderTest(): boolean {
+  return (
+    engineEnv().KAFKA_CLIENT === 'platformatic' &&
+    groupProtocolUnderTest() === 'consumer'
+  );
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { onTestFailed } from 'vitest';
+import { onTestFailed, onTestFinished } from 'vitest';
 import { deadLetterTopicName } from '../../src/kafka/kafka.constants.js';
 import { type JournalEntry, ReplicaProcess } from './replica-process.js';
 import { TestAdmin } from './test-admin.js';
@@ -195,9 +195,19 @@ export class Scenario {
   }
 
   printOnFailure(): void {
-    onTestFailed(() => {
-      for (const r of this.replicas)
-        console.log(`----- ${r.name} (pid ${r.pid}) -----\n${r.logs()}`);
+    (process.env.FAULT_LOGS ? onTestFinished : onTestFailed)(async () => {
+      for (const r of this.replicas) {
+        // What each group's member says of itself now, beside its log.
+        const consumers = r.alive
+          ? await r.get('/consumers').then(
+              ({ body }) => JSON.stringify(body),
+              (error: unknown) => String(error),
+            )
+          : 'exited';
+        console.log(
+          `----- ${r.name} (pid ${r.pid}) -----\n${r.logs()}\n/consumers: ${consumers}`,
+        );
+      }
     });
   }
 

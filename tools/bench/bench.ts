@@ -9,8 +9,10 @@
  * --consume-only [--backlog N] [--consume-rounds N] [--cpu-prof DIR]: just that phase.
  * Then, on Node 24, both engines beside their bare clients and Kafka's Java tools
  * (engine-compare.ts). --engines-only [--engine-backlog N] [--engine-rounds N]
- * [--group-protocol consumer|classic] [--cpu-prof DIR]: just that phase. BENCH_NODE24 names the
- * Node 24 binary (default tools/node24/node_modules/.bin/node).
+ * [--group-protocol consumer|classic] [--cpu-prof DIR]: just that phase. --node24 PATH (or
+ * BENCH_NODE24) names the Node 24 binary (default tools/node24/node_modules/.bin/node).
+ * Last, rebalances under steady load with replica processes on both engines and
+ * protocols (rebalance-phase.ts); --rebalance-only: just that phase.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -43,6 +45,12 @@ import { compareEngines } from './engine-compare.js';
 import { ENGINE_HEADERS, engineLines, engineRows } from './engine-report.js';
 import { cpuMs } from './proc-stats.js';
 import { compareProduce, produceRows } from './produce-concurrency.js';
+import { compareRebalances } from './rebalance-phase.js';
+import {
+  REBALANCE_HEADERS,
+  rebalanceLines,
+  rebalanceRows,
+} from './rebalance-report.js';
 
 const PARTITIONS = 6;
 const LIGHT = { perPartition: 1, requests: 30, intervalMs: 100 }; // 60 records/s
@@ -77,11 +85,20 @@ const ENGINE_LOAD = {
   backlog: numberFlag('--engine-backlog', 1_800_000),
   rounds: numberFlag('--engine-rounds', 3),
   node:
+    stringFlag('--node24') ??
     process.env.BENCH_NODE24 ??
     join(REPO_ROOT, 'tools/node24/node_modules/.bin/node'),
   groupProtocol: protocolFlag(),
   // --cpu-prof DIR: profile each Node contender while it drains (slows it down).
   cpuProfDir: stringFlag('--cpu-prof'),
+};
+// --rebalance-only: just the rebalances with replica processes (phase 8).
+const rebalanceOnly = process.argv.includes('--rebalance-only');
+const REBALANCE_LOAD = {
+  partitions: PARTITIONS,
+  // One record per partition every 25 ms: a partition's pause shows as a gap.
+  recordsPerSecond: 240,
+  node24: ENGINE_LOAD.node,
 };
 const say = (line = '') => console.log(line);
 const ms = (n: number | null) => (n === null ? '-' : `${Math.round(n)} ms`);
@@ -151,10 +168,7 @@ async function main(): Promise<void> {
       say(
         `\nEngines on Node ${nodeVersion(ENGINE_LOAD.node)}: draining a backlog of ${ENGINE_LOAD.backlog} records on ${PARTITIONS} partitions, each contender its own process and fresh group until committed = end offsets (median of ${ENGINE_LOAD.rounds} alternating rounds; Java's rate is its fetch rate, its CPU the whole JVM's):`,
       );
-      // Its own admin: kafkajs' admin keeps refreshing the metadata of every topic it
-      // has seen, and the earlier phases' topics are deleted ("does not host this topic").
-      const phaseAdmin = await new TestAdmin(brokers).connect();
-      try {
+      await withOwnAdmin(async (phaseAdmin) => {
         const result = await compareEngines(
           phaseAdmin,
           env,
@@ -164,11 +178,30 @@ async function main(): Promise<void> {
         );
         table(ENGINE_HEADERS, engineRows(result));
         engineLines(result).forEach((line) => say(`  ${line}`));
-      } finally {
-        await phaseAdmin.disconnect();
-      }
+      });
     };
-    if (produceOnly || consumeOnly || enginesOnly) {
+    const rebalancePhase = async () => {
+      say(
+        `\nRebalances under steady load (${REBALANCE_LOAD.recordsPerSecond} records/s, ${PARTITIONS} partitions, the realtime group, 3 replica processes of dist/ per engine, session 10 s, heartbeat 1 s): moved partitions from the replicas' journals (owner = process, or instance id if static); pauses are the longest gap between two handled records of a partition; latency from send to handled:`,
+      );
+      await withOwnAdmin(async (phaseAdmin) => {
+        const runs = await compareRebalances(
+          phaseAdmin,
+          env,
+          dir,
+          REBALANCE_LOAD,
+          say,
+        );
+        table(REBALANCE_HEADERS, rebalanceRows(runs));
+        rebalanceLines(runs).forEach((line) => say(`  ${line}`));
+      });
+      say(
+        `  load at the end ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}`,
+      );
+    };
+    if (produceOnly || consumeOnly || enginesOnly || rebalanceOnly) {
       say(
         `node ${process.version} · ${cpus().length} cores · load ${loadavg()[0]?.toFixed(2)}`,
       );
@@ -176,7 +209,9 @@ async function main(): Promise<void> {
         ? producePhase()
         : consumeOnly
           ? consumePhase()
-          : enginePhase());
+          : enginesOnly
+            ? enginePhase()
+            : rebalancePhase());
       return;
     }
     const start = (name: string, roles: string) =>
@@ -303,6 +338,9 @@ async function main(): Promise<void> {
 
     // 7. Both engines on Node 24, beside their bare clients and Kafka's Java tools.
     await enginePhase();
+
+    // 8. Rebalances under steady load, replica processes of both engines and protocols.
+    await rebalancePhase();
   } finally {
     await ReplicaProcess.killAll();
     await admin.deleteTopics([
@@ -316,6 +354,20 @@ async function main(): Promise<void> {
     await admin.disconnect();
     rmSync(dir, { recursive: true, force: true });
     await startedBroker?.stop();
+  }
+}
+
+/**
+ * Runs a phase with its own admin: kafkajs' admin keeps refreshing the metadata
+ * of every topic it has seen, and the earlier phases' topics are deleted ("does
+ * not host this topic").
+ */
+async function withOwnAdmin(phase: (admin: TestAdmin) => Promise<void>) {
+  const admin = await new TestAdmin(brokers).connect();
+  try {
+    await phase(admin);
+  } finally {
+    await admin.disconnect();
   }
 }
 

@@ -40,6 +40,14 @@ export interface GroupMemberView {
   clientHost: string;
   /** Partitions of `topic` assigned to this member, ascending. */
   partitions: number[];
+  /** A static member's group.instance.id; null for a dynamic one, undefined when the engine cannot tell. */
+  instanceId?: string | null;
+  /**
+   * KIP-848's member epoch (ConsumerGroupDescribe); -2 while a static member
+   * is away for the session (it left, its assignment is held for it).
+   * Undefined in the classic protocol, which has none.
+   */
+  memberEpoch?: number;
 }
 
 export interface GroupView {
@@ -103,6 +111,17 @@ export abstract class KafkaAdmin {
     topic: string,
     timeoutMs?: number,
   ): Promise<Map<number, string>>;
+
+  /**
+   * KIP-848: the session timeout the broker applies to `groupId` (the
+   * group's consumer.session.timeout.ms, which is the broker's
+   * group.consumer.session.timeout.ms unless the group overrides it); null
+   * when the engine cannot read group configs.
+   */
+  abstract groupSessionTimeoutMs(
+    groupId: string,
+    timeoutMs?: number,
+  ): Promise<number | null>;
 
   /** Each group's state and members, with the partitions of `topic` each member owns. */
   abstract describeGroups(

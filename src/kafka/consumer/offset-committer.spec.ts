@@ -2,7 +2,9 @@ import { ConsumerEvents } from './consumer.events.js';
 import { OffsetCommitter, type PartitionOffset } from './offset-committer.js';
 
 /** A commit the test completes by hand, to control what is in flight. */
-function controllableCommits() {
+function controllableCommits(
+  owns: (partition: number) => boolean = () => true,
+) {
   const calls: Array<{
     offsets: PartitionOffset[];
     resolve: () => void;
@@ -19,7 +21,7 @@ function controllableCommits() {
         calls.push({ offsets, resolve, reject }),
       ),
     events,
-    owns: () => true,
+    owns,
   });
   return { committer, calls, committed, failed };
 }
@@ -94,6 +96,41 @@ describe('OffsetCommitter', () => {
     calls[1].resolve();
     await committer.flush();
     expect(calls).toHaveLength(2);
+  });
+
+  it('sends a failed commit again by itself while the partition is owned, with no newer record to carry it', async () => {
+    vi.useFakeTimers();
+    try {
+      let owned = [0, 1];
+      const { committer, calls, committed } = controllableCommits((p) =>
+        owned.includes(p),
+      );
+      committer.handled(0, '9');
+      committer.handled(1, '3');
+      calls[0].reject(new Error('STALE_MEMBER_EPOCH'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls).toHaveLength(1);
+
+      await vi.advanceTimersByTimeAsync(500);
+      expect(calls[1].offsets).toEqual([
+        { partition: 1, offset: '4' },
+        { partition: 0, offset: '10' },
+      ]);
+      calls[1].reject(new Error('STALE_MEMBER_EPOCH'));
+      owned = [1];
+      // The delay doubles; a partition lost meanwhile is not sent again.
+      await vi.advanceTimersByTimeAsync(999);
+      expect(calls).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls[2].offsets).toEqual([{ partition: 1, offset: '4' }]);
+      calls[2].resolve();
+      await committer.flush();
+      expect(committed).toEqual([[{ partition: 1, offset: '4' }]]);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(calls).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('uses BigInt, so offsets past 2^53 stay exact', () => {

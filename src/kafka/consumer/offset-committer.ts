@@ -21,6 +21,13 @@ export interface OffsetCommitterOptions {
    * not committed; its new owner reads it again.
    */
   owns: (partition: number) => boolean;
+  /**
+   * Whether a failed commit may be sent again by itself now (a member with a
+   * client, not leaving). Default: always.
+   */
+  mayRetry?: () => boolean;
+  /** The first delay before a failed commit is sent again by itself; it doubles up to 8x. Default 500 ms. */
+  retryDelayMs?: number;
 }
 
 /**
@@ -35,10 +42,19 @@ export interface OffsetCommitterOptions {
  *
  * `flush()` resolves once everything handled so far is committed (or failed):
  * called before leaving the group and when a rebalance starts.
+ *
+ * A failed commit is sent again by itself after a short, growing delay, for
+ * the partitions this member still owns: the last records of a partition
+ * must not stay uncommitted (reported as lag, read again by the next owner)
+ * only because no other record came after them. With KIP-848 a commit
+ * fails with a stale member epoch when another member's join bumps it, and
+ * nothing else would send it again while this member keeps its partitions.
  */
 export class OffsetCommitter {
   private readonly pending = new Map<number, string>();
   private running: Promise<void> | null = null;
+  private retry: NodeJS.Timeout | undefined;
+  private retries = 0;
 
   constructor(private readonly options: OffsetCommitterOptions) {
     options.events.on('finished', (partition, offset) => {
@@ -89,6 +105,7 @@ export class OffsetCommitter {
       const seconds = () => (performance.now() - started) / 1_000;
       try {
         await this.options.commit(batch);
+        this.retries = 0;
         this.options.events.emit('committed', batch, seconds());
       } catch (error) {
         this.options.events.emit('commitFailed', batch, error, seconds());
@@ -100,9 +117,28 @@ export class OffsetCommitter {
             this.pending.set(partition, offset);
           }
         }
+        this.retryLater();
         break;
       }
     }
     this.running = null;
+  }
+
+  /** Sends what failed again after 0.5, 1, 2, 4 s, then every 4 s, while it is owned. */
+  private retryLater(): void {
+    if (this.retry) return;
+    const first = this.options.retryDelayMs ?? 500;
+    const delay = first * 2 ** Math.min(this.retries, 3);
+    this.retries++;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      for (const partition of this.pending.keys()) {
+        if (!this.options.owns(partition)) this.pending.delete(partition);
+      }
+      if (this.pending.size === 0 || this.running) return;
+      if (this.options.mayRetry?.() ?? true) this.running = this.drain();
+      else this.retryLater();
+    }, delay);
+    this.retry.unref();
   }
 }

@@ -14,7 +14,7 @@ import {
   type TopicReplication,
 } from '../client/kafka-admin.port.js';
 import type { ConsumedRecord } from '../client/group-consumer.port.js';
-import type { BrokerRanking } from './broker-ranking.js';
+import type { BrokerRanking } from '../client/broker-ranking.js';
 import { readPartitionWithKafkajs } from './kafkajs-partition-reader.js';
 import { LazyConnection } from './lazy-connection.js';
 
@@ -235,6 +235,11 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
         partitions: assignedPartitions(member.memberAssignment, topic),
       })),
     }));
+  }
+
+  /** kafkajs refuses DescribeConfigs on a group ("Invalid resource type 32"), and its groups are classic. */
+  groupSessionTimeoutMs(): Promise<number | null> {
+    return Promise.resolve(null);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -14,7 +14,7 @@ import {
   KAFKA_CLIENT,
   MONITOR_ADMIN,
 } from '../kafka.constants.js';
-import { BrokerRanking } from './broker-ranking.js';
+import { BrokerRanking } from '../client/broker-ranking.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
 import { assertPatchedKafkajs } from './kafkajs-internals.js';

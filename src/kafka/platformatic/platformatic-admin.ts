@@ -9,7 +9,8 @@ import {
 } from '@platformatic/kafka';
 import type { GroupProtocol } from '../../config/configuration.js';
 import { ConnectionFailures } from '../client/connection-failures.js';
-import { brokerErrorTypes, withTimeout } from '../kafka.errors.js';
+import { brokerErrorTypes, isTimeout, withTimeout } from '../kafka.errors.js';
+import type { BrokerRanking } from '../client/broker-ranking.js';
 import { recordFailures } from './platformatic-options.js';
 import type {
   ConsumedRecord,
@@ -28,6 +29,11 @@ import {
 /** ConfigResourceTypes.TOPIC and FindCoordinator's key type of a group. */
 const TOPIC_RESOURCE = 2;
 const GROUP_KEY = 0;
+/** ConfigResource type GROUP (KIP-848 group configs); the broker fills in its own default. */
+const GROUP_RESOURCE = 32;
+const SESSION_TIMEOUT = 'consumer.session.timeout.ms';
+/** Kafka's default group.consumer.session.timeout.ms, should a broker not name it. */
+const DEFAULT_SESSION_TIMEOUT_MS = 45_000;
 /** ListOffsets' timestamps for the log start and the log end. */
 const EARLIEST = -2n;
 /** Fetch: READ_COMMITTED (no aborted records), and at most this much per answer. */
@@ -53,6 +59,8 @@ export class PlatformaticAdmin
     private readonly defaultTimeoutMs: number,
     private readonly groupProtocol: GroupProtocol,
     private readonly failures?: ConnectionFailures,
+    /** Told when a metadata read timed out: it went to the first bootstrap broker. */
+    private readonly ranking?: BrokerRanking,
   ) {
     super();
     this.admin = this.client();
@@ -69,16 +77,26 @@ export class PlatformaticAdmin
     timeoutMs = this.defaultTimeoutMs,
   ): Promise<T> {
     const admin = this.admin;
+    const first = this.options.bootstrapBrokers[0];
     try {
       return await withTimeout(fn(admin), timeoutMs, what);
     } catch (error) {
+      // The library reads metadata from the first bootstrap broker it can
+      // connect to (a frozen broker accepts connections): a timed-out
+      // metadata read names that one, whichever call replaced the client.
+      if (isMetadataRead(what) && first && isTimeout(error)) {
+        this.ranking?.hung(
+          typeof first === 'string' ? first : `${first.host}:${first.port}`,
+          'Metadata',
+        );
+      }
       // A request left hanging on a frozen broker must not hold the next
       // call, and the next client starts from another broker (the one it
       // asked first may be the one that hangs).
       if (this.admin === admin) {
         this.options = {
           ...this.options,
-          bootstrapBrokers: rotated(this.options.bootstrapBrokers),
+          bootstrapBrokers: this.nextBootstrap(),
         };
         this.admin = this.client();
         admin
@@ -89,6 +107,18 @@ export class PlatformaticAdmin
       }
       throw error;
     }
+  }
+
+  /** The bootstrap list of the next client: rotated, brokers that hung lately (BrokerRanking) last. */
+  private nextBootstrap(): AdminOptions['bootstrapBrokers'] {
+    const order = rotated(this.options.bootstrapBrokers);
+    if (!this.ranking) return order;
+    const answering = new Set(this.ranking.brokers());
+    const address = (b: (typeof order)[number]) =>
+      typeof b === 'string' ? b : `${b.host}:${b.port}`;
+    const first = order.filter((b) => answering.has(address(b)));
+    const last = order.filter((b) => !answering.has(address(b)));
+    return [...first, ...last] as AdminOptions['bootstrapBrokers'];
   }
 
   async describeCluster(timeoutMs?: number): Promise<ClusterView> {
@@ -313,6 +343,7 @@ export class PlatformaticAdmin
           partitions: [
             ...(member.assignments?.get(topic)?.partitions ?? []),
           ].sort((a, b) => a - b),
+          instanceId: member.groupInstanceId ?? null,
         })),
       };
     });
@@ -410,6 +441,30 @@ export class PlatformaticAdmin
     return range.records;
   }
 
+  async groupSessionTimeoutMs(
+    groupId: string,
+    timeoutMs?: number,
+  ): Promise<number> {
+    const [resource] = await this.run(
+      `describeConfigs(group ${groupId})`,
+      (admin) =>
+        admin.describeConfigs({
+          resources: [
+            {
+              resourceType: GROUP_RESOURCE,
+              resourceName: groupId,
+              configurationKeys: [SESSION_TIMEOUT],
+            },
+          ],
+        }),
+      timeoutMs,
+    );
+    const value = resource?.configs.find(
+      (c) => c.name === SESSION_TIMEOUT,
+    )?.value;
+    return Number(value ?? DEFAULT_SESSION_TIMEOUT_MS);
+  }
+
   /** KIP-848 groups, from their coordinators (ConsumerGroupDescribe). */
   private async describeConsumerGroups(
     groupIds: string[],
@@ -451,6 +506,8 @@ export class PlatformaticAdmin
               .filter((t) => t.topicName === topic)
               .flatMap((t) => t.partitions)
               .sort((a, b) => a - b),
+            instanceId: member.instanceId ?? null,
+            memberEpoch: member.memberEpoch,
           })),
         };
       }),
@@ -476,6 +533,11 @@ export class PlatformaticAdmin
   async onApplicationShutdown(): Promise<void> {
     await this.admin.close();
   }
+}
+
+/** describeCluster and partitionCount: the calls that read metadata. */
+function isMetadataRead(what: string): boolean {
+  return what === 'describeCluster' || what.startsWith('metadata(');
 }
 
 /** The same brokers, the first one last. */

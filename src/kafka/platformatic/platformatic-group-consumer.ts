@@ -16,6 +16,7 @@ import type {
 import {
   brokerErrorTypes,
   ConfigurationMismatchError,
+  isTimeout,
   kafkaErrorCause,
 } from '../kafka.errors.js';
 import { PartitionQueues } from './partition-queues.js';
@@ -80,6 +81,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     >,
     settings: GroupConsumerSettings,
     readonly protocol: GroupProtocol,
+    /** The bootstrap list at each (re)start (BrokerRanking: not a broker that hung lately). */
+    bootstrapBrokers?: () => string[],
   ) {
     const group =
       protocol === 'consumer'
@@ -94,6 +97,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     this.create = () =>
       new Consumer({
         ...options,
+        ...(bootstrapBrokers ? { bootstrapBrokers: bootstrapBrokers() } : {}),
         ...group,
         groupId: settings.groupId,
         ...(settings.groupInstanceId
@@ -326,7 +330,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     }
     // A failure the library gives up on (a rejoin that failed): the member starts again.
     consumer.on('error', (error: unknown) => this.crash(error));
-    consumer.on('consumer:group:join', () => this.assignmentChanged());
+    // A join ends a classic rebalance even when the partitions stay the same.
+    consumer.on('consumer:group:join', () => this.assignmentChanged(true));
     consumer.on('consumer:group:rebalance', () => {
       if (this.protocol === 'consumer') this.revoking = true;
       else void events.rebalancing();
@@ -412,7 +417,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
    * commit); then the caller is told of the rebalance (it commits) and of
    * the partitions left.
    */
-  private assignmentChanged(): void {
+  private assignmentChanged(joined = false): void {
     const events = this.events;
     if (!events || this.stopped) return;
     const assignment = this.consumer.assignments;
@@ -423,7 +428,14 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     const same =
       now.size === this.assigned.size &&
       [...now].every((partition) => this.assigned.has(partition));
-    if (same && this.joinedOnce) return;
+    const memberId = this.consumer.memberId ?? '';
+    const sorted = (partitions: Iterable<number>) =>
+      [...partitions].sort((a, b) => a - b);
+    if (same && this.joinedOnce) {
+      // Classic: the rebalance told of before is over, the partitions kept.
+      if (joined) events.joined(memberId, false, sorted(now));
+      return;
+    }
     this.restarts = 0;
     const revoked = [...this.assigned].filter((p) => !now.has(p));
     for (const partition of revoked) {
@@ -433,9 +445,6 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     }
     this.assigned = now;
     this.joinedOnce = true;
-    const memberId = this.consumer.memberId ?? '';
-    const sorted = (partitions: Iterable<number>) =>
-      [...partitions].sort((a, b) => a - b);
     if (revoked.length === 0 || !this.queues) {
       events.joined(memberId, false, sorted(now));
       return;
@@ -467,8 +476,4 @@ function isInstanceIdRefusal(error: unknown): boolean {
 function isFinal(error: unknown): boolean {
   const flags = error as { retriable?: unknown; canRetry?: unknown } | null;
   return flags?.retriable === false || flags?.canRetry === false;
-}
-
-function isTimeout(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === 'PLT_KFK_TIMEOUT';
 }

@@ -28,6 +28,8 @@ export class PlatformaticProducer
   constructor(
     private readonly options: ProducerOptions<Buffer, Buffer, Buffer, Buffer>,
     private readonly timeoutMs: number,
+    /** The bootstrap list for a new session (BrokerRanking: not a broker that hung lately). */
+    private readonly bootstrapBrokers?: () => string[],
   ) {
     super();
     // Built here, after the constructor's parameters: opening a session needs them.
@@ -102,6 +104,9 @@ export class PlatformaticProducer
     return {
       producer: new Producer({
         ...this.options,
+        ...(this.bootstrapBrokers
+          ? { bootstrapBrokers: this.bootstrapBrokers() }
+          : {}),
         idempotent: true,
         acks: ALL_REPLICAS,
       }),

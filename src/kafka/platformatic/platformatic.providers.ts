@@ -5,6 +5,7 @@ import {
   kafkaConfig,
   producerConfig,
 } from '../../config/config.namespaces.js';
+import { BrokerRanking } from '../client/broker-ranking.js';
 import { ConnectionFailures } from '../client/connection-failures.js';
 import type { GroupConsumerFactory } from '../client/group-consumer.port.js';
 import { KafkaAdmin } from '../client/kafka-admin.port.js';
@@ -36,15 +37,28 @@ export const platformaticProviders: Provider[] = [
     },
   },
   {
+    // Which bootstrap broker a new client asks first: not one that hung lately.
+    provide: BrokerRanking,
+    inject: [kafkaConfig.KEY],
+    useFactory: (config: ConfigType<typeof kafkaConfig>) =>
+      new BrokerRanking(config.brokers),
+  },
+  {
     provide: GROUP_CONSUMER_FACTORY,
-    inject: [KAFKA_CLIENT, kafkaConfig.KEY],
+    inject: [KAFKA_CLIENT, kafkaConfig.KEY, BrokerRanking],
     useFactory:
       (
         options: ReturnType<typeof baseOptions>,
         config: ConfigType<typeof kafkaConfig>,
+        ranking: BrokerRanking,
       ): GroupConsumerFactory =>
       (settings) =>
-        new PlatformaticGroupConsumer(options, settings, config.groupProtocol),
+        new PlatformaticGroupConsumer(
+          options,
+          settings,
+          config.groupProtocol,
+          () => ranking.brokers(),
+        ),
   },
   {
     provide: KafkaAdmin,
@@ -63,10 +77,11 @@ export const platformaticProviders: Provider[] = [
   },
   {
     provide: MONITOR_ADMIN,
-    inject: [kafkaConfig.KEY, healthConfig.KEY],
+    inject: [kafkaConfig.KEY, healthConfig.KEY, BrokerRanking],
     useFactory: (
       config: ConfigType<typeof kafkaConfig>,
       health: ConfigType<typeof healthConfig>,
+      ranking: BrokerRanking,
     ) => {
       // Half the deadline per request, no retries: a hanging broker costs one refresh.
       const requestMs = Math.max(100, Math.floor(health.brokerTimeoutMs / 2));
@@ -83,19 +98,24 @@ export const platformaticProviders: Provider[] = [
         },
         health.brokerTimeoutMs,
         config.groupProtocol,
+        undefined,
+        // Only this admin tells the ranking: its reads wait for nothing.
+        ranking,
       );
     },
   },
   {
     provide: KafkaProducer,
-    inject: [KAFKA_CLIENT, producerConfig.KEY],
+    inject: [KAFKA_CLIENT, producerConfig.KEY, BrokerRanking],
     useFactory: (
       options: ReturnType<typeof baseOptions>,
       config: ConfigType<typeof producerConfig>,
+      ranking: BrokerRanking,
     ) =>
       new PlatformaticProducer(
         { ...options, retries: Number.MAX_SAFE_INTEGER },
         config.timeoutMs,
+        () => ranking.brokers(),
       ),
   },
 ];

@@ -29,15 +29,16 @@ const ANSWERED_AT_ONCE = new Set([
 
 /**
  * Which bootstrap brokers to connect to first. A frozen broker (a long GC
- * pause, a stalled disk, SIGSTOP) keeps its sockets open, so kafkajs does not
- * see it as down: every new client (a producer session, the cluster
+ * pause, a stalled disk, SIGSTOP) keeps its sockets open, so neither client
+ * sees it as down: every new client (a producer session, the cluster
  * monitor's admin, a restarted consumer) starts from `brokers[0]` and waits a
- * whole request timeout there, again and again, for as long as it hangs. Fed
- * by kafkajs' REQUEST_TIMEOUT events of the cluster monitor's admin (its
- * connections carry only requests a live broker answers at once), this hands
- * kafkajs' `brokers` option the brokers that have not hung lately (when
- * every one has: all, the longest quiet first), so new connections start on
- * one that answers.
+ * whole request timeout there, again and again, for as long as it hangs.
+ * Fed by the cluster monitor's admin (its connections carry only requests a
+ * live broker answers at once): kafkajs' REQUEST_TIMEOUT events (`watch`),
+ * or the platformatic admin's metadata reads that timed out (`hung`). It
+ * hands new clients the brokers that have not hung lately (when every one
+ * has: all, the longest quiet first), so new connections start on one that
+ * answers. Knows no client library.
  */
 export class BrokerRanking {
   private readonly logger = new Logger(BrokerRanking.name);
@@ -49,7 +50,7 @@ export class BrokerRanking {
     private readonly holdMs = 30_000,
   ) {}
 
-  /** kafkajs' `brokers` option: read each time a client picks a seed broker. */
+  /** The bootstrap list for a new client (kafkajs' `brokers` option reads it at each seed pick). */
   brokers(now = Date.now()): string[] {
     const answering = this.bootstrap.filter(
       (b) => (this.hanging.get(b) ?? 0) <= now,

@@ -1,0 +1,21 @@
+import {
+  MultipleErrors,
+  NetworkError,
+  TimeoutError,
+} from '@platformatic/kafka';
+import { isTimeout } from '../kafka.errors.js';
+
+describe("kafka.errors' isTimeout on @platformatic/kafka's errors", () => {
+  it('knows its TimeoutError, though 2.12.1 gives the instance NetworkError’s code', () => {
+    const timeout = new TimeoutError('Request timed out');
+    expect(timeout.code).toBe('PLT_KFK_NETWORK'); // the library's slip this works around
+    expect(isTimeout(timeout)).toBe(true);
+    expect(
+      isTimeout(new MultipleErrors('metadata failed 1 times.', [timeout])),
+    ).toBe(true);
+  });
+
+  it('does not take another network error for a timeout', () => {
+    expect(isTimeout(new NetworkError('Connection closed'))).toBe(false);
+  });
+});
