@@ -6,6 +6,7 @@ import { AnalyticsModule } from './consumers/analytics/analytics.module.js';
 import { ConsumersModule } from './consumers/consumers.module.js';
 import { RealtimeModule } from './consumers/realtime/realtime.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
+import { DeadLettersModule } from './dead-letters/dead-letters.module.js';
 import { HealthModule } from './health/health.module.js';
 import { KafkaModule } from './kafka/kafka.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         ConsumersModule,
         HealthModule,
         DashboardModule,
+        DeadLettersModule,
         ...roles.map((role) => ROLE_MODULES[role]),
       ],
     };

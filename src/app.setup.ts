@@ -137,7 +137,7 @@ export function configureApp(
   app.useGlobalFilters(new NotFoundFilter());
   const document = setupOpenApi(app);
   answerWrongMethods(express, document);
-  for (const server of app.get(GroupConsumerRegistry).all()) {
+  for (const server of app.get(GroupConsumerRegistry).transports()) {
     app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   }
 }

@@ -155,6 +155,22 @@ describe.skipIf(!chromiumPath)(
       }
     });
 
+    it("shows each group's dead-letter count, the one GET /dead-letters gives", async () => {
+      for (const group of GROUPS) {
+        const answer = (await (
+          await fetch(`${front.url}/dead-letters?group=${group}`)
+        ).json()) as { count: number };
+        const shown = await waitFor(
+          async () => {
+            const count = await page.deadLetterCount(group);
+            return count === answer.count ? String(count) : undefined;
+          },
+          { what: `${group}'s dead-letter count on the page` },
+        );
+        expect(Number(shown)).toBe(answer.count);
+      }
+    });
+
     it('costs the broker no more with ten viewers than with one', async () => {
       const one = await requestRate(WINDOW_MS);
       for (let i = 0; i < 9; i++) {

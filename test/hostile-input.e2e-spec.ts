@@ -359,7 +359,12 @@ describe('hostile requests (real broker): a clear 4xx, nothing written, the serv
   });
 
   it('keeps record data and the detailed views behind the API key, says so in the document, and the probes free of cluster and member ids', async () => {
-    for (const path of ['/health', '/consumers', '/analytics']) {
+    for (const path of [
+      '/health',
+      '/consumers',
+      '/analytics',
+      '/dead-letters?group=realtime',
+    ]) {
       expect((await app.get(path)).status).toBe(401);
       expect(
         (await app.request('GET', path, undefined, { 'x-api-key': KEY }))
@@ -376,13 +381,19 @@ describe('hostile requests (real broker): a clear 4xx, nothing written, the serv
           .map(([method]) => `${method.toUpperCase()} ${path}`),
       )
       .sort();
+    expect(
+      (await app.post('/dead-letters/redrive', { group: 'realtime', upTo: 0 }))
+        .status,
+    ).toBe(401);
     expect(secured).toEqual([
       'GET /analytics',
       'GET /consumers',
+      'GET /dead-letters',
       'GET /health',
       'GET /realtime/stream',
       'POST /consumers/{group}/pause',
       'POST /consumers/{group}/resume',
+      'POST /dead-letters/redrive',
       'POST /produce',
     ]);
     const detailed = await app.request('GET', '/health', undefined, {

@@ -51,6 +51,8 @@ describe('OpenAPI docs', () => {
         '/consumers/{group}/resume',
         '/dashboard',
         '/dashboard/events',
+        '/dead-letters',
+        '/dead-letters/redrive',
         '/health',
         '/health/live',
         '/health/ready',

@@ -288,7 +288,7 @@ describe.skipIf(
       KAFKA_GROUP_INSTANCE_ID: 'web-0',
     });
     const refusal =
-      /group instance id web-0-(realtime|analytics) is held by another live member of group \S+: give each replica its own KAFKA_GROUP_INSTANCE_ID/;
+      /group instance id web-0-(realtime|analytics)(-redrive)? is held by another live member of group \S+: give each replica its own KAFKA_GROUP_INSTANCE_ID/;
     await waitFor(() => refusal.test(second.logs()), {
       timeoutMs: 30_000,
       what: 'the refusal logged',

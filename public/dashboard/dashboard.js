@@ -132,6 +132,12 @@ function render(view) {
   const note = $('produce-note');
   note.hidden = view.produce.available;
   note.textContent = 'This replica does not run the producer role: open the page on one that does to produce.';
+  keyRequired = view.produce.keyRequired;
+  const names = view.groups.map((g) => g.name);
+  if (names.join() !== deadGroups.join()) {
+    deadGroups = names;
+    void refreshDeadLetters();
+  }
   if (view.partitions.length) {
     renderBoard(view);
     renderMembers(view);
@@ -141,9 +147,7 @@ function render(view) {
 async function produce(event) {
   event.preventDefault();
   const output = $('produce-result');
-  const headers = { 'content-type': 'application/json' };
-  const key = $('api-key').value;
-  if (key) headers['x-api-key'] = key;
+  const headers = apiHeaders();
   output.classList.remove('error');
   output.textContent = 'Producing…';
   try {
@@ -166,7 +170,82 @@ async function produce(event) {
   }
 }
 
+/** Headers of a call to a key-protected route: the key field's value when it is filled. */
+function apiHeaders() {
+  const headers = { 'content-type': 'application/json' };
+  const key = $('api-key').value;
+  if (key) headers['x-api-key'] = key;
+  return headers;
+}
+
+let deadGroups = [];
+let keyRequired = false;
+
+/** Each group's dead-letter count and newest reasons (GET /dead-letters, behind the API key). */
+async function refreshDeadLetters() {
+  const sections = await Promise.all(deadGroups.map(async (name) => {
+    const box = el('div', { class: 'dead-group', 'data-dead-group': name }, el('h3', {}, name));
+    if (keyRequired && !$('api-key').value) {
+      // No request without the key: it could only be refused.
+      box.append(el('p', {}, 'Enter the API key (in Produce) to see dead letters.'));
+      return box;
+    }
+    try {
+      const response = await fetch(`/dead-letters?group=${encodeURIComponent(name)}&limit=3`, { headers: apiHeaders() });
+      const body = await response.json().catch(() => ({}));
+      if (response.status === 401) {
+        box.append(el('p', {}, 'Enter the API key (in Produce) to see dead letters.'));
+        return box;
+      }
+      if (!response.ok) {
+        box.append(el('p', { class: 'error' }, `${response.status}: ${body.message ?? response.statusText}`));
+        return box;
+      }
+      box.append(el('p', {}, el('span', { class: 'dead-count', 'data-dead-count': name }, body.count),
+        ` dead letter${body.count === 1 ? '' : 's'} in ${body.dlqTopic}`));
+      if (body.entries.length) {
+        box.append(el('ul', {}, ...body.entries.map((e) => el('li', { 'data-dead-reason': name },
+          `@${e.dlqOffset} ${e.reason.errorClass ?? 'Error'}: ${e.reason.message}`,
+          e.redriven ? ` (redriven ${e.redriven.at})` : ''))));
+        const newest = body.entries[0].dlqOffset;
+        const button = el('button', { type: 'button', 'data-redrive': name }, `Redrive all up to @${newest}`);
+        button.addEventListener('click', () => redrive(name, Number(newest)));
+        box.append(button);
+      }
+    } catch {
+      box.append(el('p', { class: 'error' }, 'The service did not answer.'));
+    }
+    return box;
+  }));
+  $('dead-letters').replaceChildren(...sections);
+}
+
+async function redrive(group, upTo) {
+  const output = $('redrive-result');
+  output.classList.remove('error');
+  output.textContent = `Redriving ${group}…`;
+  try {
+    const response = await fetch('/dead-letters/redrive', {
+      method: 'POST', headers: apiHeaders(), body: JSON.stringify({ group, upTo }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      output.classList.add('error');
+      output.textContent = `${response.status}: ${body.message ?? response.statusText}`;
+      return;
+    }
+    output.textContent = `${group}: ${body.sent} sent, ${body.skipped} skipped (already redriven), ${body.failed} failed`;
+  } catch {
+    output.classList.add('error');
+    output.textContent = 'The service did not answer.';
+  }
+  await refreshDeadLetters();
+}
+
 $('produce-form').addEventListener('submit', produce);
+$('api-key').addEventListener('change', () => void refreshDeadLetters());
+// Plain partition reads on the replica, not the cluster-view poll: every 5 s is plenty for failures.
+setInterval(() => void refreshDeadLetters(), 5000);
 const events = new EventSource('/dashboard/events');
 events.onmessage = (message) => render(JSON.parse(message.data));
 events.onerror = () => {

@@ -10,11 +10,17 @@ import type { ConsumerSettings } from '../config/configuration.js';
 import { groupInstanceIdOf } from '../config/kafka-client.config.js';
 import { DeadLetterPublisher } from '../kafka/consumer/dead-letter.publisher.js';
 import { GroupConsumerRegistry } from '../kafka/consumer/group-consumer.registry.js';
-import { GroupConsumerServer } from '../kafka/consumer/group-consumer.server.js';
+import { RedriveConsumerServer } from '../kafka/consumer/redrive-consumer.server.js';
+import {
+  type GroupConsumerOptions,
+  GroupConsumerServer,
+} from '../kafka/consumer/group-consumer.server.js';
 import type { GroupConsumerFactory } from '../kafka/client/group-consumer.port.js';
 import {
   GROUP_CONSUMER_FACTORY,
   MONITOR_ADMIN,
+  redriveGroupId,
+  redriveTopicName,
 } from '../kafka/kafka.constants.js';
 import { TopicService } from '../kafka/topics/topic.service.js';
 import { GroupPauseBoard } from '../kafka/control/group-pause.board.js';
@@ -63,31 +69,60 @@ export function groupConsumerProvider(
       pauses: GroupPauseBoard,
     ) => {
       const groupId = spec.groupId(consumers);
+      const options: GroupConsumerOptions = {
+        ...consumers,
+        name: spec.name,
+        transportId: spec.transportId,
+        groupId,
+        topic: topics.topic,
+        engine: { client: kafka.client, groupProtocol: kafka.groupProtocol },
+        shutdownTimeoutMs: app.shutdownTimeoutMs,
+        partitionsConcurrently: () => topics.partitionCount,
+        decode: decodeDemoMessage,
+        onProcessed: (meta, payload) => journal.record(meta, payload),
+        observer: metrics.observerFor(groupId),
+        // Commits wait at most one Kafka request timeout.
+        commitTimeoutMs: kafka.requestTimeoutMs,
+        // The monitor's admin: short request timeouts, another broker after a failure.
+        groupInstanceId: groupInstanceIdOf(kafka.groupInstanceId, spec.name),
+        coordinatorAnswers: () =>
+          monitor.describeGroups([groupId], topics.topic).then(() => true),
+      };
       const server = new GroupConsumerServer(
         // Every member honours the group's pause (the control topic), on either engine.
         pausableConsumers(consumerFactory, pauses),
-        {
-          ...consumers,
-          name: spec.name,
-          transportId: spec.transportId,
-          groupId,
-          topic: topics.topic,
-          engine: { client: kafka.client, groupProtocol: kafka.groupProtocol },
-          shutdownTimeoutMs: app.shutdownTimeoutMs,
-          partitionsConcurrently: () => topics.partitionCount,
-          decode: decodeDemoMessage,
-          onProcessed: (meta, payload) => journal.record(meta, payload),
-          observer: metrics.observerFor(groupId),
-          // Commits wait at most one Kafka request timeout.
-          commitTimeoutMs: kafka.requestTimeoutMs,
-          // The monitor's admin: short request timeouts, another broker after a failure.
-          groupInstanceId: groupInstanceIdOf(kafka.groupInstanceId, spec.name),
-          coordinatorAnswers: () =>
-            monitor.describeGroups([groupId], topics.topic).then(() => true),
-        },
+        options,
         deadLetters,
       );
       registry.register(server);
+      // Redriven dead letters: the same handlers (same transport id), the
+      // same pipeline, on the group's own redrive topic and consumer group.
+      const redriveGroup = redriveGroupId(groupId);
+      const redriveTopic = redriveTopicName(topics.topic, groupId);
+      registry.registerRedrive(
+        new RedriveConsumerServer(
+          consumerFactory,
+          {
+            ...options,
+            name: `${spec.name}.redrive`,
+            groupId: redriveGroup,
+            topic: redriveTopic,
+            // A redrive written before this group first joined is still read.
+            fromBeginning: true,
+            partitionsConcurrently: () => 1,
+            observer: undefined,
+            // Dynamic: a redrive group is small and rarely busy, and with a
+            // static id of its own the platformatic rolling restart moved
+            // partitions of the main group (test/static-membership).
+            groupInstanceId: undefined,
+            coordinatorAnswers: () =>
+              monitor
+                .describeGroups([redriveGroup], redriveTopic)
+                .then(() => true),
+          },
+          deadLetters,
+        ),
+      );
       return server;
     },
   };

@@ -1,3 +1,6 @@
+import type { GroupMessageMeta } from '../kafka/consumer/group-message.context.js';
+import { REDRIVE_HEADERS, redriveSource } from '../kafka/kafka.constants.js';
+
 /** Record ids each group's handler remembers to handle an id once (see RecentIds). */
 export const DEDUP_WINDOW_IDS = 100_000;
 
@@ -32,4 +35,17 @@ export class RecentIds {
     }
     return true;
   }
+}
+
+/**
+ * The id a group's window remembers for one handling of a record. A
+ * redriven record (read by `<group>.redrive` from the group's redrive topic)
+ * is the same id the group saw, and failed on, before: keyed by its dead
+ * letter's coordinates instead, it is handled once per dead letter redriven,
+ * not dropped as a repeat of the original.
+ */
+export function handlingKey(id: string, meta: GroupMessageMeta): string {
+  if (redriveSource(meta.topic, meta.groupId) === null) return id;
+  const headers = meta.headers;
+  return `redrive:${headers[REDRIVE_HEADERS.dlqPartition]}:${headers[REDRIVE_HEADERS.dlqOffset]}:${id}`;
 }

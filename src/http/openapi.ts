@@ -25,6 +25,7 @@ export function setupOpenApi(app: INestApplication): OpenAPIObject {
       .build(),
   );
   linkProduceToItsReaders(document);
+  describeRedriveBody(document);
   if (limits.apiKey === undefined) {
     withoutSecurity(document);
   }
@@ -120,4 +121,16 @@ function withoutSecurity(document: OpenAPIObject): void {
       delete operation.responses?.['401'];
     }
   }
+}
+
+/**
+ * POST /dead-letters/redrive takes exactly one of offsets and upTo, and no
+ * other fields (the ValidationPipe refuses unknown ones): said in the schema,
+ * so a client that follows the document is never refused.
+ */
+function describeRedriveBody(document: OpenAPIObject): void {
+  const schema = document.components?.schemas?.RedriveRequestDto;
+  if (!schema || '$ref' in schema) return;
+  schema.additionalProperties = false;
+  schema.oneOf = [{ required: ['offsets'] }, { required: ['upTo'] }];
 }

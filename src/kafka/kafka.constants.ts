@@ -32,3 +32,53 @@ export const DLQ_HEADERS = {
   attempts: 'x-attempts',
   failedAt: 'x-failed-at',
 } as const;
+
+/**
+ * The topic that carries one group's redriven dead letters: only that
+ * group's replicas read it (in a group of their own, redriveGroupId), so a
+ * redrive reaches the group that failed and no other reader of the main topic.
+ */
+export function redriveTopicName(topic: string, groupId: string): string {
+  return `${topic}.redrive.${groupId}`;
+}
+
+/** The consumer group that reads a group's redrive topic (its own commits). */
+export function redriveGroupId(groupId: string): string {
+  return `${groupId}.redrive`;
+}
+
+/** Compacted: one entry per dead letter redriven, keyed `<group>:<dlqPartition>:<dlqOffset>`. */
+export function redriveLedgerTopicName(topic: string): string {
+  return `${topic}.redrive-ledger`;
+}
+
+/**
+ * The main topic and group a redrive topic and group belong to, or null when
+ * they are not such a pair: a redriven record that fails again goes back to
+ * the group's own dead-letter topic.
+ */
+export function redriveSource(
+  topic: string,
+  groupId: string,
+): { topic: string; groupId: string } | null {
+  const suffix = '.redrive';
+  if (!groupId.endsWith(suffix)) return null;
+  const group = groupId.slice(0, -suffix.length);
+  const tail = `.redrive.${group}`;
+  if (group === '' || !topic.endsWith(tail) || topic.length === tail.length) {
+    return null;
+  }
+  return { topic: topic.slice(0, -tail.length), groupId: group };
+}
+
+/** Provenance of a redriven record, beside DLQ_HEADERS (values are strings). */
+export const REDRIVE_HEADERS = {
+  /** The error's class name (Error, TypeError, MalformedMessageError, ...). */
+  errorClass: 'x-error-class',
+  /** JSON array of the failures before the current one (FailureRecord). */
+  history: 'x-failure-history',
+  redriveId: 'x-redrive-id',
+  redrivenAt: 'x-redriven-at',
+  dlqPartition: 'x-redrive-dlq-partition',
+  dlqOffset: 'x-redrive-dlq-offset',
+} as const;

@@ -104,6 +104,15 @@ export class DashboardPage {
     }, name);
   }
 
+  /** The dead-letter count the page shows for a group (null until shown). */
+  async deadLetterCount(group: string): Promise<number | null> {
+    const text = await this.page
+      .locator(`[data-dead-count="${group}"]`)
+      .textContent({ timeout: 1_000 })
+      .catch(() => null);
+    return text === null ? null : Number(text);
+  }
+
   async endOffsets(): Promise<number[]> {
     return this.page.$$eval('[data-end]', (cells) =>
       cells.map((cell) => Number(cell.textContent)),

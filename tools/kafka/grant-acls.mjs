@@ -39,14 +39,19 @@ const remove = args.includes('--delete');
 const table = [
   // Produce (Write), consume and read offsets (Read, Describe), provision at boot if missing (Create).
   [Res.TOPIC, topic, Pattern.LITERAL, ['WRITE', 'READ', 'DESCRIBE', 'CREATE']],
-  // Dead-letter topics <topic>.<group>.dlq: created on first use and written.
-  [Res.TOPIC, `${topic}.`, Pattern.PREFIXED, ['CREATE', 'WRITE', 'DESCRIBE']],
-  // The control topic <topic>.control (group pauses): every replica reads it
-  // whole, in a group of its own per process (<topic>.control.reader.<host>.<pid>.<id>).
-  [Res.TOPIC, `${topic}.control`, Pattern.LITERAL, ['READ']],
+  // Dead-letter topics <topic>.<group>.dlq, redrive topics <topic>.redrive.<group>, the
+  // ledger <topic>.redrive-ledger and the control topic <topic>.control (group pauses):
+  // created on first use, written, and read (GET /dead-letters, redrive, each group's redrive
+  // consumer, every replica's pause reader).
+  [Res.TOPIC, `${topic}.`, Pattern.PREFIXED, ['CREATE', 'WRITE', 'DESCRIBE', 'READ']],
+  // Each replica reads the control topic whole, in a group of its own per process.
   [Res.GROUP, `${topic}.control.reader.`, Pattern.PREFIXED, ['READ']],
-  // Each group: join, sync, heartbeat, commit (Read); describe it for /dashboard and /metrics.
-  ...groups.map((group) => [Res.GROUP, group, Pattern.LITERAL, ['READ', 'DESCRIBE']]),
+  // Each group and its redrive group: join, sync, heartbeat, commit (Read); describe it for
+  // /dashboard and /metrics.
+  ...groups.flatMap((group) => [
+    [Res.GROUP, group, Pattern.LITERAL, ['READ', 'DESCRIBE']],
+    [Res.GROUP, `${group}.redrive`, Pattern.LITERAL, ['READ', 'DESCRIBE']],
+  ]),
 ];
 
 const acl = table.flatMap(([resourceType, resourceName, resourcePatternType, operations]) =>

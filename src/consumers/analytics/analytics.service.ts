@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { consumersConfig } from '../../config/config.namespaces.js';
-import { DEDUP_WINDOW_IDS, RecentIds } from '../recent-ids.js';
+import { DEDUP_WINDOW_IDS, handlingKey, RecentIds } from '../recent-ids.js';
 import { TopKeys } from './top-keys.js';
 import type { GroupMessageMeta } from '../../kafka/consumer/group-message.context.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
@@ -54,7 +54,7 @@ export class AnalyticsService {
   private lastAt: Date | null = null;
 
   record(message: DemoMessage, meta: GroupMessageMeta): void {
-    if (!this.seen.firstTime(message.id)) {
+    if (!this.seen.firstTime(handlingKey(message.id, meta))) {
       this.repeatsIgnored++;
       return;
     }

@@ -9,7 +9,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { IsAbsentOrValid } from '../../common/is-absent-or-valid.js';
+import { IsAbsentOrValid } from '../../common/validation.js';
 
 const PARTITIONS_DESCRIPTION =
   "Partitions of the group's topic, each in [0, partition count); absent: the whole group";

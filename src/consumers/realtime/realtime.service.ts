@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
 import type { GroupMessageMeta } from '../../kafka/consumer/group-message.context.js';
 import type { DemoMessage } from '../../messages/demo-message.js';
-import { DEDUP_WINDOW_IDS, RecentIds } from '../recent-ids.js';
+import { DEDUP_WINDOW_IDS, handlingKey, RecentIds } from '../recent-ids.js';
 
 export interface RealtimeEvent {
   id: string;
@@ -32,7 +32,10 @@ export class RealtimeService implements BeforeApplicationShutdown {
    * watches the stream.
    */
   handle(message: DemoMessage, meta: GroupMessageMeta): RealtimeEvent | null {
-    if (!this.seen.firstTime(message.id) || !this.events$.observed) {
+    if (
+      !this.seen.firstTime(handlingKey(message.id, meta)) ||
+      !this.events$.observed
+    ) {
       return null;
     }
     const consumedAt = new Date();

@@ -1,3 +1,5 @@
+import type { ConsumedRecord } from './group-consumer.port.js';
+
 /**
  * The admin side of the Kafka client port, in plain types. Injected by this
  * abstract class; the kafkajs adapter (src/kafka/kafkajs/kafkajs-admin.ts)
@@ -88,6 +90,20 @@ export abstract class KafkaAdmin {
     topic: string,
     timeoutMs?: number,
   ): Promise<PartitionOffsets[]>;
+
+  /**
+   * Records of one partition in [fromOffset, untilOffset), read with plain
+   * Fetch requests from the partition's leader: no consumer group, no
+   * commits, nothing left behind on the broker. Stops early at the
+   * partition's end; control records are skipped.
+   */
+  abstract readPartition(
+    topic: string,
+    partition: number,
+    fromOffset: string,
+    untilOffset: string,
+    timeoutMs?: number,
+  ): Promise<ConsumedRecord[]>;
 
   /** Committed offsets of `groupId` on `topic`, by partition ('-1' = none yet). */
   abstract committedOffsets(

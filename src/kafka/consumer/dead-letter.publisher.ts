@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ConsumedRecord } from '../client/group-consumer.port.js';
-import { DLQ_HEADERS, deadLetterTopicName } from '../kafka.constants.js';
+import { deadLetterTopicName, redriveSource } from '../kafka.constants.js';
+import { deadLetterTarget } from './dead-letter.headers.js';
 import { errorMessage } from '../kafka.errors.js';
 import { SerialProducer } from '../producer/serial-producer.js';
 import type { GroupMessageMeta } from './group-message.context.js';
@@ -16,21 +17,39 @@ import { TopicService } from '../topics/topic.service.js';
 @Injectable()
 export class DeadLetterPublisher {
   private readonly logger = new Logger(DeadLetterPublisher.name);
-  private readonly ensured = new Set<string>();
+  /** Topics created or found, by name; shared while in flight (a group's two servers start at once). */
+  private readonly ensured = new Map<string, Promise<void>>();
 
   constructor(
     private readonly producer: SerialProducer,
     private readonly topics: TopicService,
   ) {}
 
-  /** Creates the group's dead-letter topic (one partition keeps failures in order). */
+  /**
+   * Creates the group's dead-letter topic (one partition keeps failures in
+   * order). A group's redrive topic and group share the group's own.
+   */
   async ensureTopic(topic: string, groupId: string): Promise<string> {
-    const name = deadLetterTopicName(topic, groupId);
-    if (!this.ensured.has(name)) {
-      await this.topics.ensureTopic(name, 1);
-      this.ensured.add(name);
-    }
+    const source = redriveSource(topic, groupId);
+    const name = source
+      ? deadLetterTopicName(source.topic, source.groupId)
+      : deadLetterTopicName(topic, groupId);
+    await this.once(name);
+    // The redrive topic itself: one partition keeps redriven records in order.
+    if (source) await this.once(topic);
     return name;
+  }
+
+  /** Creates a one-partition topic unless this process did already. */
+  private once(name: string): Promise<void> {
+    let ensured = this.ensured.get(name);
+    if (!ensured) {
+      ensured = this.topics.ensureTopic(name, 1).then(() => undefined);
+      // A failure is not remembered: the next start tries again.
+      ensured.catch(() => this.ensured.delete(name));
+      this.ensured.set(name, ensured);
+    }
+    return ensured;
   }
 
   async publish(
@@ -40,22 +59,23 @@ export class DeadLetterPublisher {
     error: unknown,
     attempts: number,
   ): Promise<void> {
-    const dlq = await this.ensureTopic(meta.topic, groupId);
+    const target = deadLetterTarget({
+      groupId,
+      topic: meta.topic,
+      partition: meta.partition,
+      offset: meta.offset,
+      headers: meta.headers,
+      error,
+      attempts,
+      failedAt: new Date(),
+    });
+    const dlq = await this.ensureTopic(target.topic, target.groupId);
     const reason = errorMessage(error);
     await this.producer.produce(dlq, [
       {
         key: record.key?.toString() ?? null,
         value: record.value ?? '',
-        headers: {
-          ...meta.headers,
-          [DLQ_HEADERS.topic]: meta.topic,
-          [DLQ_HEADERS.partition]: String(meta.partition),
-          [DLQ_HEADERS.offset]: meta.offset,
-          [DLQ_HEADERS.group]: groupId,
-          [DLQ_HEADERS.error]: reason.slice(0, 1_000),
-          [DLQ_HEADERS.attempts]: String(attempts),
-          [DLQ_HEADERS.failedAt]: new Date().toISOString(),
-        },
+        headers: target.headers,
       },
     ]);
     this.logger.warn(

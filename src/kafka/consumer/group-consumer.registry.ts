@@ -9,13 +9,28 @@ import type { GroupConsumerServer } from './group-consumer.server.js';
 @Injectable()
 export class GroupConsumerRegistry implements BeforeApplicationShutdown {
   private readonly servers = new Map<string, GroupConsumerServer>();
+  private readonly redrives: GroupConsumerServer[] = [];
 
   register(server: GroupConsumerServer): void {
     this.servers.set(server.state.name, server);
   }
 
+  /**
+   * A group's redrive server (its redrive topic, its own consumer group):
+   * connected and stopped like the group's, but not a group of its own in
+   * /consumers or readiness.
+   */
+  registerRedrive(server: GroupConsumerServer): void {
+    this.redrives.push(server);
+  }
+
   all(): GroupConsumerServer[] {
     return [...this.servers.values()];
+  }
+
+  /** Every server to connect: the groups, then their redrive servers. */
+  transports(): GroupConsumerServer[] {
+    return [...this.servers.values(), ...this.redrives];
   }
 
   get(name: string): GroupConsumerServer | undefined {
@@ -29,7 +44,7 @@ export class GroupConsumerRegistry implements BeforeApplicationShutdown {
    * same drain), so a stopping replica hands its partitions over sooner.
    */
   beforeApplicationShutdown(): void {
-    for (const server of this.servers.values()) {
+    for (const server of this.transports()) {
       void server.close();
     }
   }

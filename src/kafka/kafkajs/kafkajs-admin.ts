@@ -13,7 +13,9 @@ import {
   type PartitionOffsets,
   type TopicReplication,
 } from '../client/kafka-admin.port.js';
+import type { ConsumedRecord } from '../client/group-consumer.port.js';
 import type { BrokerRanking } from '../client/broker-ranking.js';
+import { readPartitionWithKafkajs } from './kafkajs-partition-reader.js';
 import { LazyConnection } from './lazy-connection.js';
 
 /**
@@ -33,7 +35,7 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
    * requests time out on.
    */
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly defaultTimeoutMs: number,
     retries: number,
     ranking?: BrokerRanking,
@@ -170,6 +172,26 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
     return offsets
       .map(({ partition, low, high }) => ({ partition, low, high }))
       .sort((a, b) => a.partition - b.partition);
+  }
+
+  async readPartition(
+    topic: string,
+    partition: number,
+    fromOffset: string,
+    untilOffset: string,
+    timeoutMs = this.defaultTimeoutMs,
+  ): Promise<ConsumedRecord[]> {
+    return withTimeout(
+      readPartitionWithKafkajs(
+        this.kafka,
+        topic,
+        partition,
+        BigInt(fromOffset),
+        BigInt(untilOffset),
+      ),
+      timeoutMs,
+      `read ${topic}[${partition}]`,
+    );
   }
 
   /** Committed offsets of `groupId` on `topic`, by partition ('-1' = none yet). */

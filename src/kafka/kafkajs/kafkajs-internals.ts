@@ -168,3 +168,78 @@ export interface RequestQueue {
   scheduleCheckPendingRequests: (this: RequestQueue) => void;
   __clampedTimeout?: true;
 }
+
+// --- plain partition reads (kafkajs-partition-reader.ts) ---
+
+/** One record as kafkajs' Fetch response decodes it. */
+export interface FetchedMessage {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | Buffer[] | undefined>;
+  isControlRecord?: boolean;
+}
+export interface FetchResponse {
+  responses: {
+    topicName: string;
+    partitions: {
+      partition: number;
+      errorCode: number;
+      highWatermark: string;
+      messages: FetchedMessage[];
+    }[];
+  }[];
+}
+/** A broker connection of kafkajs' cluster, as far as a plain Fetch needs it. */
+export interface FetchingBroker {
+  fetch(request: {
+    replicaId?: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: {
+      topic: string;
+      partitions: {
+        partition: number;
+        fetchOffset: string;
+        maxBytes: number;
+      }[];
+    }[];
+  }): Promise<FetchResponse>;
+}
+/** kafkajs' Cluster, for reads outside a consumer group. */
+export interface ReadingCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(
+    topic: string,
+    partitions: number[],
+  ): Record<string, number[]>;
+  findBroker(options: { nodeId: string }): Promise<FetchingBroker>;
+}
+
+/**
+ * kafkajs' Kafka class builds each client's Cluster with a private,
+ * symbol-keyed factory (`private:Kafka:createCluster` in 2.2.4); kafkajs has
+ * no public way to read a partition without joining a group. Read here,
+ * never replaced; a kafkajs without it fails the read loudly.
+ */
+export function clusterOf(kafka: object): ReadingCluster {
+  const key = Object.getOwnPropertySymbols(kafka).find(
+    (symbol) => symbol.description === 'private:Kafka:createCluster',
+  );
+  const create = key ? (kafka as Record<symbol, unknown>)[key] : undefined;
+  if (typeof create !== 'function') {
+    throw new Error(
+      `kafkajs ${KAFKAJS_VERSION}'s private cluster factory is missing: this kafkajs cannot read a partition without a group`,
+    );
+  }
+  return (create as (options: object) => ReadingCluster)({
+    allowAutoTopicCreation: false,
+    maxInFlightRequests: 1,
+  });
+}

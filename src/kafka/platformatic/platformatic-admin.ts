@@ -4,6 +4,7 @@ import {
   type AdminOptions,
   type Connection,
   consumerGroupDescribeV0,
+  fetchV17,
   kGetConnection,
 } from '@platformatic/kafka';
 import type { GroupProtocol } from '../../config/configuration.js';
@@ -11,6 +12,12 @@ import { ConnectionFailures } from '../client/connection-failures.js';
 import { brokerErrorTypes, isTimeout, withTimeout } from '../kafka.errors.js';
 import type { BrokerRanking } from '../client/broker-ranking.js';
 import { recordFailures } from './platformatic-options.js';
+import type {
+  ConsumedRecord,
+  RecordHeaderValue,
+} from '../client/group-consumer.port.js';
+import { addHeader } from '../client/record-headers.js';
+import { PartitionRange } from '../client/partition-range.js';
 import {
   type ClusterView,
   type GroupView,
@@ -29,6 +36,9 @@ const SESSION_TIMEOUT = 'consumer.session.timeout.ms';
 const DEFAULT_SESSION_TIMEOUT_MS = 45_000;
 /** ListOffsets' timestamps for the log start and the log end. */
 const EARLIEST = -2n;
+/** Fetch: READ_COMMITTED (no aborted records), and at most this much per answer. */
+const READ_COMMITTED = 1;
+const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 const LATEST = -1n;
 
 /**
@@ -339,6 +349,98 @@ export class PlatformaticAdmin
     });
   }
 
+  /**
+   * Plain Fetch requests to the partition's leader on the admin's pooled
+   * connection: no consumer, no group, no fetch session (epoch -1 asks for
+   * a full, sessionless fetch each time).
+   */
+  async readPartition(
+    topic: string,
+    partition: number,
+    fromOffset: string,
+    untilOffset: string,
+    timeoutMs = this.defaultTimeoutMs,
+  ): Promise<ConsumedRecord[]> {
+    return withTimeout(
+      this.fetchRange(
+        topic,
+        partition,
+        BigInt(fromOffset),
+        BigInt(untilOffset),
+      ),
+      timeoutMs,
+      `read ${topic}[${partition}]`,
+    );
+  }
+
+  private async fetchRange(
+    topic: string,
+    partition: number,
+    from: bigint,
+    until: bigint,
+  ): Promise<ConsumedRecord[]> {
+    const metadata = await this.admin.metadata({
+      topics: [topic],
+      forceUpdate: true,
+    });
+    const described = metadata.topics.get(topic);
+    const leader = described?.partitions[partition]?.leader ?? -1;
+    const broker = metadata.brokers.get(leader);
+    if (!described || !broker) {
+      throw new Error(`${topic}[${partition}] has no leader right now`);
+    }
+    const connection = await this.coordinator(broker.host, broker.port);
+    const range = new PartitionRange(from, until);
+    do {
+      const answer = await fetchV17.api.async(
+        connection,
+        0,
+        0,
+        FETCH_MAX_BYTES,
+        READ_COMMITTED,
+        0,
+        -1,
+        [
+          {
+            topicId: described.id,
+            partitions: [
+              {
+                partition,
+                currentLeaderEpoch: -1,
+                fetchOffset: range.next,
+                lastFetchedEpoch: -1,
+                partitionMaxBytes: FETCH_MAX_BYTES,
+              },
+            ],
+          },
+        ],
+        [],
+        '',
+      );
+      const fetched = answer.responses[0]?.partitions[0];
+      if (!fetched) break;
+      for (const batch of fetched.records ?? []) {
+        // Bit 5 of a batch's attributes: a control batch (transaction markers).
+        const control = (batch.attributes & 0x20) !== 0;
+        for (const record of batch.records) {
+          range.take(
+            batch.firstOffset + BigInt(record.offsetDelta),
+            control,
+            () => ({
+              offset: String(batch.firstOffset + BigInt(record.offsetDelta)),
+              key: record.key,
+              value: record.value,
+              headers: headersOf(record.headers),
+              timestamp: String(batch.firstTimestamp + record.timestampDelta),
+            }),
+          );
+        }
+      }
+      if (!range.again(fetched.highWatermark)) break;
+    } while (range.next < until);
+    return range.records;
+  }
+
   async groupSessionTimeoutMs(
     groupId: string,
     timeoutMs?: number,
@@ -449,4 +551,15 @@ function rotated(
 
 function capitalized(state: string): string {
   return state.charAt(0).toUpperCase() + state.slice(1);
+}
+
+/** A fetched record's headers as the port's header object. */
+function headersOf(
+  headers: [Buffer | null, Buffer | null][],
+): Record<string, RecordHeaderValue> {
+  const into: Record<string, RecordHeaderValue> = {};
+  for (const [name, value] of headers) {
+    if (name) addHeader(into, name.toString(), value ?? '');
+  }
+  return into;
 }

@@ -1,4 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsAbsentOrValid } from '../../common/validation.js';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -9,7 +10,6 @@ import {
   IsString,
   Min,
 } from 'class-validator';
-import { IsAbsentOrValid } from '../../common/is-absent-or-valid.js';
 
 /**
  * Body of POST /produce. Every field is optional (no body at all means `{}`);
