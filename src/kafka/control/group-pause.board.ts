@@ -19,6 +19,7 @@ import { GROUP_CONSUMER_FACTORY } from '../kafka.constants.js';
 import { errorMessage, kafkaErrorCause } from '../kafka.errors.js';
 import { SerialProducer } from '../producer/serial-producer.js';
 import { TopicService } from '../topics/topic.service.js';
+import { untilTopicKnown } from '../topics/topic-propagation.js';
 import {
   controlTopicName,
   encodeControlValue,
@@ -102,13 +103,25 @@ export class GroupPauseBoard
       this.caughtUpSignal = resolve;
     });
     try {
-      await this.topics.ensureTopic(
-        this.topic,
-        1,
-        undefined,
-        CONTROL_TOPIC_CONFIG,
+      // Another replica may have created it a moment ago: a broker that does
+      // not know it yet is waited out, as for the group's own start.
+      const [end] = await untilTopicKnown(
+        async () => {
+          await this.topics.ensureTopic(
+            this.topic,
+            1,
+            undefined,
+            CONTROL_TOPIC_CONFIG,
+          );
+          return this.admin.topicOffsets(this.topic);
+        },
+        (error, delayMs) => {
+          this.logger.warn(
+            `cannot read the control topic ${this.topic} yet (${errorMessage(error)}): a topic not known to every broker yet; trying again in ${delayMs} ms`,
+          );
+          return true;
+        },
       );
-      const [end] = await this.admin.topicOffsets(this.topic);
       this.target = BigInt(end?.high ?? '0');
     } catch (error) {
       if (this.refused(error)) return;
