@@ -86,7 +86,7 @@ describe.skipIf(!st)(
         '/dashboard/events',
       ];
       const run = await promisify(execFile)(st ?? 'st', args, {
-        timeout: 240_000,
+        timeout: 270_000,
         maxBuffer: 16 * 1024 * 1024,
       }).catch(
         (error: { stdout?: string; stderr?: string; code?: number }) => ({
@@ -104,6 +104,8 @@ describe.skipIf(!st)(
       expect(run.stderr).not.toMatch(/exit [1-9]/);
       expect(run.stdout).toMatch(/(\d+) generated, \1 passed/);
       expect(run.stdout).not.toMatch(/❌/);
-    });
+      // Every route's cases, stateful sequences included: over 2 minutes on
+      // two cores since the pause and dead-letter routes came.
+    }, 300_000);
   },
 );
