@@ -180,15 +180,24 @@ export function kafkaErrorCause(error: unknown): KafkaErrorCause {
  * or LEADER_NOT_AVAILABLE for a moment. kafkajs fails a metadata refresh at
  * once on the first (it retries only the second). Seen in CI: a replica booting
  * next to another on a 3-node cluster exited with "This server does not host
- * this topic-partition".
+ * this topic-partition". The new leader itself may still answer
+ * NOT_LEADER_OR_FOLLOWER (kafkajs: NOT_LEADER_FOR_PARTITION) for a moment,
+ * and kafkajs' fetchTopicOffsets gives up on it at once: seen in CI on one
+ * broker, a replica reading the control topic another had just created exited
+ * with "This server is not the leader for that topic-partition".
  */
 export function isTopicNotYetKnown(error: unknown): boolean {
   return [...causeChain(error)].some((e) =>
-    ['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE'].includes(
-      String(typeOf(e)),
-    ),
+    TOPIC_NOT_YET_KNOWN.includes(String(typeOf(e))),
   );
 }
+
+const TOPIC_NOT_YET_KNOWN = [
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+];
 
 /** A request that got no answer in time: our own bound, or the client's request timeout. */
 export function isTimeout(error: unknown): boolean {
