@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   type Leadership,
   faultsCluster,
@@ -17,6 +18,7 @@ import {
   type ReplicaProcess,
   buildAppIfStale,
 } from '../support/replica-process.js';
+import { parseMetrics, sampleValue } from '../support/metrics-text.js';
 import { TestAdmin } from '../support/test-admin.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -30,15 +32,6 @@ const PROBE_BUDGET_MS = 500;
 /** After the cluster moved leadership away: readiness 200 within, and produce back within. */
 const READY_AFTER_MOVE_MS = 2_000;
 const PRODUCE_AFTER_MOVE_MS = 3_000;
-/**
- * Where the produce bound is asserted: on Node 20 (the machine's Node, CI's
- * first run) every run met it (12 of 12). On Node 24 (CI's second run, on the
- * faults cluster the first run left) the frozen-leader scenario missed it in
- * 2 of 2 runs (16.1 s and 17.1 s against 14.5 s and 14.1 s): a known gap,
- * cause not found yet (docs/faults.md, "What is not solved"). The window is
- * printed either way; everything else is asserted on both.
- */
-const PRODUCE_BOUND_CHECKED = Number(process.versions.node.split('.')[0]) < 24;
 /**
  * Whether readiness within 2 s of the move is asserted: with kafkajs every
  * run met it. On the platformatic engine (KIP-848) the probes' reasons
@@ -99,6 +92,23 @@ class ReadinessSampler {
       ...(status === 200 ? {} : { reason }),
     });
   }
+}
+
+/** The longest event-loop delay a replica saw since its /metrics was last read (ms). */
+async function loopDelayMaxMs(
+  replica: ReplicaProcess,
+): Promise<number | undefined> {
+  const text = await fetch(`${replica.url}/metrics`, {
+    signal: AbortSignal.timeout(5_000),
+  }).then(
+    (r) => r.text(),
+    () => '',
+  );
+  const seconds = sampleValue(
+    parseMetrics(text),
+    'nodejs_eventloop_lag_max_seconds',
+  );
+  return seconds === undefined ? undefined : Math.round(seconds * 1_000);
 }
 
 /** The messages of a terminus answer's failing checks, or the text itself. */
@@ -238,6 +248,12 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
     const load = new TaggedLoad(() => r1, label, RATE);
     await waitFor(() => load.acknowledged >= 60, { what: '3 s of load' });
     const sampler = new ReadinessSampler(replicas);
+    // The probes' client shares this process with the load and the polls: its
+    // own event-loop delay is printed beside the slowest probe.
+    const testLoop = monitorEventLoopDelay({ resolution: 10 });
+    testLoop.enable();
+    // And each replica's (prom-client's, since its last scrape: this one).
+    await Promise.all(replicas.map(loopDelayMaxMs));
     const frozenAt = Date.now();
     signalNode(port, 'SIGSTOP');
     frozen = port;
@@ -281,7 +297,10 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
     const afterMove = samples.filter(
       (s) => s.at >= movedAt + READY_AFTER_MOVE_MS && s.at < thawedAt,
     );
-    const slowest = Math.max(...samples.map((s) => s.ms));
+    testLoop.disable();
+    const replicaLoops = await Promise.all(replicas.map(loopDelayMaxMs));
+    const slowestSample = samples.reduce((a, b) => (b.ms > a.ms ? b : a));
+    const slowest = slowestSample.ms;
     const during = samples.filter((s) => s.at >= frozenAt && s.at < thawedAt);
     const twice = Object.values(scenario.groupIds).map(
       (g) => report.groups[g]?.twice.length ?? 0,
@@ -291,7 +310,8 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
         `  leadership moved off node ${node} ${moveMs} ms after the freeze\n` +
         `  produce error window ${load.errorWindowMs()} ms (${load.failures().length} non-2xx)\n` +
         `  readiness during the freeze: ${during.filter((s) => s.status === 200).length} x 200, ${during.filter((s) => s.status !== 200).length} x other; ` +
-        `${afterMove.length} samples from move+2 s to thaw: ${afterMove.filter((s) => s.status !== 200).length} not 200${reasonCounts(afterMove.filter((s) => s.status !== 200))}; slowest probe ${slowest} ms\n` +
+        `${afterMove.length} samples from move+2 s to thaw: ${afterMove.filter((s) => s.status !== 200).length} not 200${reasonCounts(afterMove.filter((s) => s.status !== 200))}; slowest probe ${slowest} ms ` +
+        `(${slowestSample.replica}, ${slowestSample.at - frozenAt} ms after the freeze, status ${slowestSample.status}; event loops delayed up to ${Math.round(testLoop.max / 1e6)} ms in this process, ${replicas.map((r, i) => `${r.name} ${replicaLoops[i] ?? '?'}`).join(' / ')} ms in the replicas)\n` +
         `  consume stall realtime ${stalls[0]} ms / analytics ${stalls[1]} ms; handled twice realtime ${twice[0]} / analytics ${twice[1]}`,
     );
 
@@ -306,11 +326,9 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
     if (READINESS_BOUND_CHECKED) {
       expect(afterMove.filter((s) => s.status !== 200)).toEqual([]);
     }
-    if (PRODUCE_BOUND_CHECKED) {
-      expect(load.errorWindowMs()).toBeLessThanOrEqual(
-        moveMs + PRODUCE_AFTER_MOVE_MS,
-      );
-    }
+    expect(load.errorWindowMs()).toBeLessThanOrEqual(
+      moveMs + PRODUCE_AFTER_MOVE_MS,
+    );
     // Handled again: at most what a group handles while one commit times out
     // (RATE requests/s x 3 records), not what it handled during the freeze.
     for (const n of twice)
