@@ -1,5 +1,9 @@
 import type { Admin } from 'kafkajs';
-import { faultsCluster, signalNode } from '../support/cluster-faults.js';
+import {
+  createTopicOnEveryNode,
+  faultsCluster,
+  signalNode,
+} from '../support/cluster-faults.js';
 import { brokerAnswers } from '../support/kafka-broker.js';
 import {
   TaggedLoad,
@@ -14,32 +18,6 @@ import { waitFor } from '../support/wait-for.js';
 
 const { ports: PORTS, brokers, cluster } = faultsCluster();
 const TIMEOUT_MS = 3_000;
-
-/**
- * Right after a (re)start, a node may answer "This server does not host this
- * topic-partition" until the new topic's metadata reached it: retry, bounded,
- * until every partition has a leader.
- */
-async function createTopicOnEveryNode(
-  admin: Admin,
-  topic: string,
-): Promise<void> {
-  await waitFor(
-    async () => {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: 3, replicationFactor: 3 }],
-        waitForLeaders: true,
-      });
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      const partitions = topics[0]?.partitions ?? [];
-      return partitions.length === 3 && partitions.every((p) => p.leader >= 0);
-    },
-    {
-      what: `topic ${topic} created with a leader per partition`,
-      timeoutMs: 60_000,
-    },
-  );
-}
 
 const sigkillNode = (port: number) => signalNode(port, 'SIGKILL');
 

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { LocalBroker, privateBrokerPort } from './kafka-broker.js';
 import { REPO_ROOT } from './repo-root.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * Faults of one node of the local 3-node cluster (tools/kafka/kafka.sh, node
@@ -54,14 +55,7 @@ export async function leadership(
   brokers: string[],
   topics: string[],
 ): Promise<Leadership> {
-  const admin = new Kafka({
-    clientId: 'fault-view',
-    brokers,
-    connectionTimeout: 1_000,
-    requestTimeout: 1_500,
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = shortBoundAdmin(brokers);
   try {
     await admin.connect();
     const meta = await admin.fetchTopicMetadata({ topics });
@@ -72,6 +66,53 @@ export async function leadership(
       view[t.name] = leaders;
     }
     return view;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** A fresh admin on `brokers` that never retries and waits 1.5 s at most per request. */
+function shortBoundAdmin(brokers: string[]): Admin {
+  return new Kafka({
+    clientId: 'fault-view',
+    brokers,
+    connectionTimeout: 1_000,
+    requestTimeout: 1_500,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+}
+
+const NOT_LOADED = [
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+];
+
+/**
+ * True when `groupId`'s coordinator answers DescribeGroups without an error:
+ * after a restart it answers COORDINATOR_LOAD_IN_PROGRESS until it has read its
+ * __consumer_offsets partition again.
+ */
+export async function coordinatorLoaded(
+  brokers: string[],
+  groupId: string,
+  topic: string,
+): Promise<boolean> {
+  const admin = shortBoundAdmin(brokers);
+  try {
+    await admin.connect();
+    // Fills the client's broker list: finding a coordinator needs it.
+    await admin.fetchTopicMetadata({ topics: [topic] });
+    // kafkajs throws the group's error code (e.g. COORDINATOR_LOAD_IN_PROGRESS).
+    const { groups } = await admin.describeGroups([groupId]);
+    return groups.length === 1;
+  } catch (error) {
+    // Any other answer about the group (e.g. GROUP_ID_NOT_FOUND for a KIP-848
+    // group) still comes from a loaded coordinator.
+    const type = (error as { type?: string }).type;
+    if (type && !NOT_LOADED.includes(type)) return true;
+    throw error;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -96,4 +137,30 @@ export function offsetsPartitionOf(
   for (let i = 0; i < groupId.length; i++)
     hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
   return (hash & 0x7fffffff) % partitions;
+}
+
+/**
+ * Right after a (re)start, a node may answer "This server does not host this
+ * topic-partition" until the new topic's metadata reached it: retry, bounded,
+ * until every partition has a leader.
+ */
+export async function createTopicOnEveryNode(
+  admin: Admin,
+  topic: string,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: 3, replicationFactor: 3 }],
+        waitForLeaders: true,
+      });
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      return partitions.length === 3 && partitions.every((p) => p.leader >= 0);
+    },
+    {
+      what: `topic ${topic} created with a leader per partition`,
+      timeoutMs: 60_000,
+    },
+  );
 }

@@ -204,14 +204,14 @@ function ok(status: number): boolean {
 /**
  * Once the load stopped: waits (bounded) until every group committed the whole
  * topic, reads the topic, and checks the history against it and the journals.
- * Returns the report and each group's longest consume stall.
+ * Returns the report, each group's longest consume stall and the records read.
  */
 export async function settleAndCheck(
   admin: TestAdmin,
   scenario: Scenario,
   attempts: ProduceAttempt[],
   timeoutMs: number,
-): Promise<{ report: CheckReport; stalls: number[] }> {
+): Promise<{ report: CheckReport; stalls: number[]; records: PlainRecord[] }> {
   const groupIds = Object.values(scenario.groupIds);
   for (const group of groupIds) {
     await waitFor(() => admin.caughtUp(group, scenario.topic), {
@@ -226,6 +226,7 @@ export async function settleAndCheck(
   return {
     report: checkHistory(attempts, records, journals, groupIds),
     stalls: groupIds.map((group) => longestStallMs(journals, group)),
+    records,
   };
 }
 
