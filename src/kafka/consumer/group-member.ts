@@ -274,7 +274,13 @@ export class GroupMember {
     this.logger.warn(
       `the group coordinator did not answer a ${request} within ${this.options.commitTimeoutMs} ms: fetching pauses until a commit goes through, or until the group's coordinator answers again and this member rejoins it`,
     );
-    void this.hungCoordinator.recover();
+    this.hungCoordinator.recover().catch((error: unknown) =>
+      // Never an unhandled rejection: the member's own crash and restart
+      // path (or the next commit timeout) takes it from here.
+      this.logger.warn(
+        `recovering from a silent coordinator failed: ${errorMessage(error)}`,
+      ),
+    );
   }
 
   private crashed(error: unknown, willRestart: boolean): void {
