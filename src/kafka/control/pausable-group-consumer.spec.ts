@@ -119,6 +119,18 @@ describe('PausableGroupConsumer', () => {
     expect(inner.resume).toHaveBeenCalledWith('t', [0, 1]);
   });
 
+  it('pauses a held partition again when the client still hands over its batches (a restarted client lost the pause)', async () => {
+    const source = new FakeSource();
+    source.paused.add(1);
+    const { inner, events, run } = await started(source);
+    events().joined('m', false, [0, 1]);
+    inner.pause.mockClear();
+
+    await run().eachBatch(batch(1));
+
+    expect(inner.pause).toHaveBeenCalledWith('t', [1]);
+  });
+
   it('stops a batch under way between records when its partition is paused', async () => {
     const source = new FakeSource();
     const { run, eachBatch } = await started(source);

@@ -56,6 +56,10 @@ export class PausableGroupConsumer implements GroupConsumerPort {
       ...run,
       eachBatch: (batch) => {
         if (this.held(batch.partition)) {
+          // The client fetched it, so it is not paused there (a kafkajs
+          // consumer restarted after a crash makes its group again,
+          // unpaused): pause it again, or it would be fetched in a loop.
+          this.applied.delete(batch.partition);
           this.apply();
           return Promise.resolve();
         }

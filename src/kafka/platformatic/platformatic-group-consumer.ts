@@ -158,16 +158,43 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
         ),
       () => this.flowControl(),
     );
-    const stream = await this.consumer.consume({
-      topics: [run.topic],
-      autocommit: false,
-      mode: 'committed',
-      fallbackMode: run.fromBeginning ? 'earliest' : 'latest',
-      // Why: close() waits for the fetch in flight; see the kafkajs adapter.
-      maxWaitTime: 1_000,
-      maxBytesPerPartition: 128 * 1024,
-      maxBytes: 1024 * 1024,
-    });
+    const consumer = this.consumer;
+    const stream = await new Promise<
+      MessagesStream<Buffer, Buffer, Buffer, Buffer>
+    >((resolve, reject) =>
+      consumer.consume(
+        {
+          topics: [run.topic],
+          autocommit: false,
+          mode: 'committed',
+          fallbackMode: run.fromBeginning ? 'earliest' : 'latest',
+          // Why: close() waits for the fetch in flight; see the kafkajs adapter.
+          maxWaitTime: 1_000,
+          maxBytesPerPartition: 128 * 1024,
+          maxBytes: 1024 * 1024,
+        },
+        (error, made) => {
+          if (error || !made) {
+            reject(error ?? new Error('consume() gave no stream'));
+            return;
+          }
+          // At once, as the library makes the stream (the callback form, not
+          // the promise's later turn): a stream whose client a crash closed
+          // meanwhile fails as it starts, and that 'error' with no listener
+          // yet ended the process (CI, platformatic leader-kill).
+          // A stream of a consumer already replaced by a restart is not.
+          made.on('error', (streamError: Error) => {
+            if (this.consumer === consumer) this.crash(streamError);
+          });
+          resolve(made);
+        },
+      ),
+    );
+    if (this.stopped || this.consumer !== consumer) {
+      // Stopped (maybe restarted) while the stream was being made.
+      stream.close().catch(() => undefined);
+      return;
+    }
     this.stream = stream;
     stream.on('data', (record: Record) => {
       const { partition, offset } = record;
@@ -185,7 +212,6 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       // bound commit, metadata) is garbage at once, not after the handler.
       this.queues?.push(partition, new PlatformaticRecord(record));
     });
-    stream.on('error', (error: Error) => this.crash(error));
     this.assignmentChanged();
   }
 
