@@ -29,6 +29,12 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { decodeDemoMessage } from '../messages/demo-message.js';
 import { ProcessedJournal } from './processed-journal.js';
 
+/**
+ * Bound of one removal of a lost member: a cluster connection, the
+ * coordinator's lookup and one LeaveGroup (the monitor's requests are short).
+ */
+const REMOVE_MEMBER_TIMEOUT_MS = 5_000;
+
 export interface GroupConsumerSpec {
   provide: string;
   name: string;
@@ -87,6 +93,9 @@ export function groupConsumerProvider(
         groupInstanceId: groupInstanceIdOf(kafka.groupInstanceId, spec.name),
         coordinatorAnswers: () =>
           monitor.describeGroups([groupId], topics.topic).then(() => true),
+        // The monitor's admin too: its own connection, another broker after a failure.
+        removeMember: (group, memberId) =>
+          monitor.removeGroupMember(group, memberId, REMOVE_MEMBER_TIMEOUT_MS),
       };
       const server = new GroupConsumerServer(
         // Every member honours the group's pause (the control topic), on either engine.

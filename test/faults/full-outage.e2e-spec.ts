@@ -13,10 +13,7 @@ import {
   formatReport,
   settleAndCheck,
 } from '../support/loss-checker.js';
-import {
-  Scenario,
-  sessionTimeoutUnderTest,
-} from '../support/replica-cluster.js';
+import { Scenario } from '../support/replica-cluster.js';
 import { buildAppIfStale } from '../support/replica-process.js';
 import type { PlainRecord } from '../support/test-admin.js';
 import { TestAdmin } from '../support/test-admin.js';
@@ -163,12 +160,17 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, all nodes down at once'
 
     expect(replica.alive).toBe(true);
     expectNoLoss(report, groupIds);
-    // Not yet the 3 s of the goal: the group's member from before the outage
-    // is loaded with the group and holds it until its session expires (the
-    // restarted client joins as a new member), so the bound is that session
-    // plus 3 s from the coordinator's load (docs/faults.md, "All three brokers").
-    const sessionMs = await sessionTimeoutUnderTest(admin);
-    for (const ms of afterCoordinator)
-      expect(ms).toBeLessThan(sessionMs + 3_000);
+    // #20's goal: consuming within 3 s of the cluster answering the group.
+    // The coordinator loads the group with this process's member from before
+    // the outage; the restarted client joins as a new member, and the group
+    // would wait out the old one's session (6 s classic, 10 s KIP-848 here)
+    // had GroupMember not removed it by its id (LostMembers). A record to
+    // consume exists only once a produce went through, hence the later of
+    // the two.
+    const firstAckMs = firstAck ? firstAck.answeredAt - restartedAt : Infinity;
+    for (const [i, ms] of consumedMs.entries()) {
+      const answeringMs = Math.max(coordinatorMs[i] ?? Infinity, firstAckMs);
+      expect(ms - answeringMs).toBeLessThan(3_000);
+    }
   }, 300_000); // three JVMs restarting at once take ~40 s on a 2-core host
 });

@@ -123,6 +123,19 @@ export abstract class KafkaAdmin {
     timeoutMs?: number,
   ): Promise<number | null>;
 
+  /**
+   * Removes one member from a group by its member id, as if it had left
+   * (classic: LeaveGroup; KIP-848: the leave heartbeat): for a member of this
+   * process lost in a crash or an outage, which the group would otherwise
+   * wait for until its session ends. False when the group does not know the
+   * member (it left, or its session ended).
+   */
+  abstract removeGroupMember(
+    groupId: string,
+    memberId: string,
+    timeoutMs?: number,
+  ): Promise<boolean>;
+
   /** Each group's state and members, with the partitions of `topic` each member owns. */
   abstract describeGroups(
     groupIds: string[],

@@ -61,6 +61,8 @@ export interface GroupConsumerOptions extends ConsumerTuning {
   commitTimeoutMs: number;
   /** True when the group's coordinator answers a bounded request now. */
   coordinatorAnswers: () => Promise<boolean>;
+  /** Removes a lost member of this process from a group by its id (GroupMember). */
+  removeMember?: (groupId: string, memberId: string) => Promise<boolean>;
   /** Static membership: this member's stable id in the group (KAFKA_GROUP_INSTANCE_ID). */
   groupInstanceId?: string;
 }

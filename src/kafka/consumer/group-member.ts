@@ -10,6 +10,7 @@ import { accessRefusal } from './access-refusal.js';
 import type { ConsumerEvents } from './consumer.events.js';
 import type { GroupConsumerState } from './group-consumer.state.js';
 import { HungCoordinator } from './hung-coordinator.js';
+import { LostMembers } from './lost-members.js';
 import { OffsetCommitter, type PartitionOffset } from './offset-committer.js';
 import { RestartBackoff } from './restart-backoff.js';
 
@@ -30,6 +31,12 @@ export interface GroupMemberOptions {
   coordinatorAnswers: () => Promise<boolean>;
   /** Partitions processed in parallel (order is kept inside each partition); read at each start. */
   partitionsConcurrently: () => number;
+  /**
+   * Removes a member of `groupId` by its id (KafkaAdmin.removeGroupMember);
+   * false when the group no longer knows it. Without it a member lost in a
+   * crash is left to its session.
+   */
+  removeMember?: (groupId: string, memberId: string) => Promise<boolean>;
 }
 
 export interface GroupMemberParts {
@@ -56,6 +63,9 @@ export class GroupMember {
   private readonly restarts = new RestartBackoff();
   private readonly committer: OffsetCommitter;
   private readonly hungCoordinator: HungCoordinator;
+  private readonly lostMembers: LostMembers;
+  /** The member id of the running client, once it joined. */
+  private memberId: string | undefined;
   private readonly state: GroupConsumerState;
   private readonly logger: Logger;
 
@@ -91,6 +101,28 @@ export class GroupMember {
       undefined,
       options.sessionTimeoutMs,
     );
+    this.lostMembers = new LostMembers({
+      remove: (memberId) =>
+        options.removeMember
+          ? options.removeMember(options.groupId, memberId)
+          : Promise.resolve(false),
+      removed: (memberId, known, attempts, ms) => {
+        const outcome = `(${attempts} attempt(s), ${(ms / 1_000).toFixed(1)} s)`;
+        if (known) {
+          this.logger.log(
+            `removed ${memberId}, this process's member before the client was replaced, from group ${options.groupId} ${outcome}: the group no longer waits out its session`,
+          );
+        } else {
+          this.logger.debug(
+            `${memberId}, this process's member before the client was replaced, had left group ${options.groupId} already ${outcome}`,
+          );
+        }
+      },
+      gaveUp: (memberId, attempts, error) =>
+        this.logger.warn(
+          `could not remove ${memberId}, this process's member before the client was replaced, from group ${options.groupId} (${attempts} attempts: ${error === undefined ? 'no answer' : errorMessage(error)}): the group waits out its session`,
+        ),
+    });
     parts.events.on('commitFailed', (offsets, error) =>
       this.commitFailed(offsets, error),
     );
@@ -127,6 +159,7 @@ export class GroupMember {
    */
   async drainAndLeave(): Promise<void> {
     this.restarts.cancel();
+    this.lostMembers.stop();
     const consumer = this.consumer;
     this.state.draining = true;
     if (!consumer) {
@@ -193,6 +226,7 @@ export class GroupMember {
       {
         joined: (memberId, isLeader, partitions) => {
           this.restarts.reset();
+          this.memberId = memberId;
           this.state.joined(memberId, isLeader, partitions);
           this.committer.retainOnly(this.state.assignedPartitions);
           this.logger.log(
@@ -254,6 +288,8 @@ export class GroupMember {
       this.options.commitTimeoutMs * 2,
       'disconnect',
     ).catch(() => undefined);
+    // Its leave may not have reached the hanging coordinator.
+    this.lose();
     await this.startOrRetry((error) => errorMessage(error));
   }
 
@@ -284,6 +320,8 @@ export class GroupMember {
   }
 
   private crashed(error: unknown, willRestart: boolean): void {
+    // The crashed client's leave, if it tried one, may not have been heard.
+    this.lose();
     const refusal = accessRefusal(error, this.options);
     if (refusal && !willRestart) {
       // Permissions are fixed by an operator, not by a process restart:
@@ -300,6 +338,20 @@ export class GroupMember {
     const message = `consumer crashed (${willRestart ? 'the client restarts it' : 'no restart'}): ${errorMessage(error)}`;
     if (willRestart) this.logger.warn(message);
     else this.logger.error(message);
+  }
+
+  /**
+   * The running client's member is given up: removed from the group by its
+   * id (LostMembers), so that the next client's join does not wait for it.
+   * A static member (groupInstanceId) is not: its next client takes its
+   * place in the group by that id.
+   */
+  private lose(): void {
+    const memberId = this.memberId;
+    this.memberId = undefined;
+    if (!memberId || this.options.groupInstanceId || !this.options.removeMember)
+      return;
+    void this.lostMembers.lost(memberId);
   }
 
   /** Restarts the consumer after a growing delay (RestartBackoff); returns the delay. */

@@ -16,6 +16,7 @@ import {
 import type { ConsumedRecord } from '../client/group-consumer.port.js';
 import type { BrokerRanking } from '../client/broker-ranking.js';
 import { readPartitionWithKafkajs } from './kafkajs-partition-reader.js';
+import { removeMemberWithKafkajs } from './kafkajs-member-removal.js';
 import { LazyConnection } from './lazy-connection.js';
 
 /**
@@ -172,6 +173,18 @@ export class KafkajsAdmin extends KafkaAdmin implements OnApplicationShutdown {
     return offsets
       .map(({ partition, low, high }) => ({ partition, low, high }))
       .sort((a, b) => a.partition - b.partition);
+  }
+
+  removeGroupMember(
+    groupId: string,
+    memberId: string,
+    timeoutMs = this.defaultTimeoutMs,
+  ): Promise<boolean> {
+    return withTimeout(
+      removeMemberWithKafkajs(this.kafka, groupId, memberId),
+      timeoutMs,
+      `remove ${memberId} from group ${groupId}`,
+    );
   }
 
   async readPartition(

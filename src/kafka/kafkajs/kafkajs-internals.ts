@@ -209,7 +209,7 @@ export interface FetchingBroker {
     }[];
   }): Promise<FetchResponse>;
 }
-/** kafkajs' Cluster, for reads outside a consumer group. */
+/** kafkajs' Cluster, for reads and group requests outside a consumer of its own. */
 export interface ReadingCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
@@ -220,12 +220,21 @@ export interface ReadingCluster {
     partitions: number[],
   ): Record<string, number[]>;
   findBroker(options: { nodeId: string }): Promise<FetchingBroker>;
+  findGroupCoordinator(options: {
+    groupId: string;
+  }): Promise<GroupCoordinatorBroker>;
+}
+
+/** The group coordinator's connection, as far as a LeaveGroup needs it. */
+export interface GroupCoordinatorBroker {
+  leaveGroup(request: { groupId: string; memberId: string }): Promise<unknown>;
 }
 
 /**
  * kafkajs' Kafka class builds each client's Cluster with a private,
  * symbol-keyed factory (`private:Kafka:createCluster` in 2.2.4); kafkajs has
- * no public way to read a partition without joining a group. Read here,
+ * no public way to read a partition without joining a group, nor to remove
+ * another member from a group (LeaveGroup). Read here,
  * never replaced; a kafkajs without it fails the read loudly.
  */
 export function clusterOf(kafka: object): ReadingCluster {

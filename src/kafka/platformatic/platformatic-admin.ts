@@ -4,8 +4,10 @@ import {
   type AdminOptions,
   type Connection,
   consumerGroupDescribeV0,
+  consumerGroupHeartbeatV0,
   fetchV17,
   kGetConnection,
+  leaveGroupV3,
 } from '@platformatic/kafka';
 import type { GroupProtocol } from '../../config/configuration.js';
 import { ConnectionFailures } from '../client/connection-failures.js';
@@ -40,6 +42,8 @@ const EARLIEST = -2n;
 const READ_COMMITTED = 1;
 const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 const LATEST = -1n;
+/** ConsumerGroupHeartbeat's member epoch of a member that leaves the group. */
+const LEAVE_EPOCH = -1;
 
 /**
  * The admin port on @platformatic/kafka: one client for the process, every
@@ -463,6 +467,62 @@ export class PlatformaticAdmin
       (c) => c.name === SESSION_TIMEOUT,
     )?.value;
     return Number(value ?? DEFAULT_SESSION_TIMEOUT_MS);
+  }
+
+  removeGroupMember(
+    groupId: string,
+    memberId: string,
+    timeoutMs = this.defaultTimeoutMs,
+  ): Promise<boolean> {
+    return this.run(
+      `remove ${memberId} from group ${groupId}`,
+      () =>
+        this.removeMember(groupId, memberId).catch((error: unknown) => {
+          // Not a failure of the client: the member is gone already.
+          if (brokerErrorTypes(error).includes('UNKNOWN_MEMBER_ID')) {
+            return false;
+          }
+          throw error;
+        }),
+      timeoutMs,
+    );
+  }
+
+  /** Sent to the group's coordinator on the admin's pooled connection. */
+  private async removeMember(
+    groupId: string,
+    memberId: string,
+  ): Promise<boolean> {
+    const [coordinator] = await this.admin.findCoordinator({
+      keyType: GROUP_KEY,
+      keys: [groupId],
+    });
+    if (!coordinator || coordinator.nodeId < 0) {
+      throw new Error(`group ${groupId} has no coordinator right now`);
+    }
+    const connection = await this.coordinator(
+      coordinator.host,
+      coordinator.port,
+    );
+    if (this.groupProtocol === 'consumer') {
+      // KIP-848: a heartbeat of the member with epoch -1 is its leave.
+      await consumerGroupHeartbeatV0.api.async(
+        connection,
+        groupId,
+        memberId,
+        LEAVE_EPOCH,
+        null,
+        null,
+        0,
+        [],
+        null,
+        null,
+        [],
+      );
+    } else {
+      await leaveGroupV3.api.async(connection, groupId, [{ memberId }]);
+    }
+    return true;
   }
 
   /** KIP-848 groups, from their coordinators (ConsumerGroupDescribe). */
