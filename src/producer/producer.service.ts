@@ -21,6 +21,7 @@ import {
 import type { ProduceRequest } from './produce-body.js';
 import { produceFailure } from './produce-failure.js';
 import { checkProduceLimits, IDEMPOTENCY_HEADER } from './produce-limits.js';
+import { TroubleStreak } from '../common/trouble-streak.js';
 
 export const DEFAULT_MESSAGES_PER_PARTITION = 3;
 
@@ -40,6 +41,8 @@ export interface ProduceResult {
 @Injectable()
 export class ProducerService {
   private readonly logger = new Logger(ProducerService.name);
+  /** A broker outage fails every send: said once, then its outcome. */
+  private readonly failing = new TroubleStreak(this.logger, 'a send succeeds');
   private readonly idempotency: IdempotencyStore<ProduceResult>;
 
   constructor(
@@ -124,10 +127,11 @@ export class ProducerService {
     try {
       baseOffsets = await this.producer.produce(topic, records);
       this.metrics.produced(records.length, secondsSince(started));
+      this.failing.recovered(`sends to ${topic} succeed again`);
     } catch (error) {
       const cause = kafkaErrorCause(error);
       this.metrics.produceFailed(cause, secondsSince(started));
-      this.logger.warn(
+      this.failing.failed(
         `send to ${topic} failed (${cause}): ${errorMessage(error)}`,
       );
       throw produceFailure(cause, this.config.timeoutMs, topic);

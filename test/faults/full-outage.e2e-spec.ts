@@ -160,6 +160,18 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, all nodes down at once'
 
     expect(replica.alive).toBe(true);
     expectNoLoss(report, groupIds);
+    // #20: an error line means a person must act, and the outage is said
+    // once with its outcome, not per failed request or restart (there were
+    // ~470 warnings of failed sends per run before TroubleStreak).
+    const logLines = replica.logs().split('\n');
+    expect(logLines.filter((l) => /\bERROR\b/.test(l))).toEqual([]);
+    const sendWarnings = logLines.filter((l) =>
+      /WARN.*\[ProducerService\] send to .* failed/.test(l),
+    );
+    expect(sendWarnings.length).toBeLessThanOrEqual(3);
+    expect(
+      logLines.some((l) => /sends to .* succeed again after/.test(l)),
+    ).toBe(true);
     // #20's goal: consuming within 3 s of the cluster answering the group.
     // The coordinator loads the group with this process's member from before
     // the outage; the restarted client joins as a new member, and the group

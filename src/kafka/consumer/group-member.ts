@@ -9,6 +9,7 @@ import { untilTopicKnown } from '../topics/topic-propagation.js';
 import { accessRefusal } from './access-refusal.js';
 import type { ConsumerEvents } from './consumer.events.js';
 import type { GroupConsumerState } from './group-consumer.state.js';
+import { TroubleStreak } from '../../common/trouble-streak.js';
 import { HungCoordinator } from './hung-coordinator.js';
 import { LostMembers } from './lost-members.js';
 import { OffsetCommitter, type PartitionOffset } from './offset-committer.js';
@@ -64,6 +65,8 @@ export class GroupMember {
   private readonly committer: OffsetCommitter;
   private readonly hungCoordinator: HungCoordinator;
   private readonly lostMembers: LostMembers;
+  /** Restarts while the cluster is away: said once, then the way back. */
+  private readonly crashes: TroubleStreak;
   /** The member id of the running client, once it joined. */
   private memberId: string | undefined;
   private readonly state: GroupConsumerState;
@@ -101,6 +104,7 @@ export class GroupMember {
       undefined,
       options.sessionTimeoutMs,
     );
+    this.crashes = new TroubleStreak(parts.logger, 'the member is back');
     this.lostMembers = new LostMembers({
       remove: (memberId) =>
         options.removeMember
@@ -227,6 +231,7 @@ export class GroupMember {
         joined: (memberId, isLeader, partitions) => {
           this.restarts.reset();
           this.memberId = memberId;
+          this.crashes.recovered(`back in group ${groupId}`);
           this.state.joined(memberId, isLeader, partitions);
           this.committer.retainOnly(this.state.assignedPartitions);
           this.logger.log(
@@ -336,7 +341,7 @@ export class GroupMember {
     // An error line means a person must act: a consumer the client restarts
     // by itself is a warning (readiness says it while it lasts).
     const message = `consumer crashed (${willRestart ? 'the client restarts it' : 'no restart'}): ${errorMessage(error)}`;
-    if (willRestart) this.logger.warn(message);
+    if (willRestart) this.crashes.failed(message);
     else this.logger.error(message);
   }
 

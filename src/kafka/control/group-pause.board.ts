@@ -30,6 +30,7 @@ import {
   pauseOf,
 } from './group-pause.js';
 import type { PauseSource } from './pausable-group-consumer.js';
+import { TroubleStreak } from '../../common/trouble-streak.js';
 
 /** Why compacted: only the newest record per group matters, and a replica reads them all at boot. */
 const CONTROL_TOPIC_CONFIG = { 'cleanup.policy': 'compact' };
@@ -53,6 +54,11 @@ export class GroupPauseBoard
   implements PauseSource, OnApplicationBootstrap, OnApplicationShutdown
 {
   private readonly logger = new Logger(GroupPauseBoard.name);
+  /** A broker outage stops the reader again at each restart: said once, then its outcome. */
+  private readonly stops = new TroubleStreak(
+    this.logger,
+    'the reader is back in its group',
+  );
   private readonly pauses = new Map<string, GroupPause>();
   private readonly listeners = new Set<(groupId: string) => void>();
   private readonly expiries = new Map<string, NodeJS.Timeout>();
@@ -200,7 +206,8 @@ export class GroupPauseBoard
           eachBatch: (batch) => Promise.resolve(this.read(batch)),
         },
         {
-          joined: () => undefined,
+          joined: () =>
+            this.stops.recovered('the control topic reader is back'),
           rebalancing: () => Promise.resolve(),
           heartbeat: () => undefined,
           crashed: (error, willRestart) => {
@@ -208,7 +215,7 @@ export class GroupPauseBoard
               void this.onApplicationShutdown();
               return;
             }
-            this.logger.warn(
+            this.stops.failed(
               `the control topic reader stopped (${willRestart ? 'the client restarts it' : 'starting it again'}): ${errorMessage(error)}`,
             );
             if (!willRestart) this.restartReader();

@@ -18,26 +18,43 @@ describe('kafkaLogCreator', () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockReturnValue();
     const error = vi.spyOn(Logger.prototype, 'error').mockReturnValue();
 
+    entry(
+      logLevel.ERROR,
+      'Cluster',
+      'Messages are rejected since there are fewer in-sync replicas than required',
+    );
+
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(error).not.toHaveBeenCalled();
+  });
+
+  it("logs a consumer's crash and restart, and a send's retries, at debug: the service says them (GroupMember, ProducerService)", () => {
+    const debug = vi.spyOn(Logger.prototype, 'debug').mockReturnValue();
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockReturnValue();
+    const error = vi.spyOn(Logger.prototype, 'error').mockReturnValue();
+
     entry(logLevel.ERROR, 'Consumer', 'Restarting the consumer in 2000ms');
     entry(
       logLevel.ERROR,
       'Consumer',
       "Crash: KafkaJSProtocolError: The coordinator is loading and hence can't process requests for this group",
     );
+    entry(logLevel.ERROR, 'Consumer', 'Crash: KafkaJSNonRetriableError: boom');
     entry(
       logLevel.ERROR,
       'Producer',
       'Failed to send messages: This server is not the leader for that topic-partition',
     );
 
-    expect(warn).toHaveBeenCalledTimes(3);
+    expect(debug).toHaveBeenCalledTimes(4);
+    expect(warn).not.toHaveBeenCalled();
     expect(error).not.toHaveBeenCalled();
   });
 
   it('keeps an error a person must act on at error level', () => {
     const error = vi.spyOn(Logger.prototype, 'error').mockReturnValue();
 
-    entry(logLevel.ERROR, 'Consumer', 'Crash: KafkaJSNonRetriableError: boom');
+    entry(logLevel.ERROR, 'Admin', 'Failed to create topics: boom');
 
     expect(error).toHaveBeenCalledTimes(1);
   });

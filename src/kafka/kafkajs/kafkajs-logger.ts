@@ -15,23 +15,25 @@ const RETRIED_CONNECTION_NOISE = new Set(['Connection', 'BrokerPool']);
 /**
  * A broker that hung and came back answers the requests kafkajs gave up on
  * (one line per request, dozens at once): nothing to act on, so debug.
+ * Likewise a consumer's crash and restart, and a send's retries: the service
+ * says each itself, at the level that fits (GroupMember: an error when no
+ * restart follows, else a warning once per outage and a line when the member
+ * is back; ProducerService: a failed send once per outage, then the first
+ * that succeeds again; a send that succeeded on a retry is no news).
  */
-const LATE_ANSWERS = /^Response without match/;
+const SAID_BY_THE_SERVICE =
+  /^Response without match|^Crash: |^Restarting the consumer in|^Failed to send messages/;
 
 /**
  * What kafkajs logs as errors while it retries and recovers by itself (a
- * leader moving in a rolling restart, fewer in-sync replicas for a moment, a
- * consumer restarting after its retries ran out). Nobody has to act on them:
+ * leader moving in a rolling restart, fewer in-sync replicas for a moment).
+ * Nobody has to act on them:
  * readiness, consumer state and the 503 of POST /produce say it when it
  * lasts. So they are warnings; an error line means a person must act.
  */
 const RECOVERED_BY_KAFKAJS = [
-  /^Restarting the consumer in/,
-  /^Crash: KafkaJS(NumberOfRetriesExceeded|RequestTimeout|Connection)/,
-  /^Crash: KafkaJSProtocolError: The coordinator is (loading|not available)/,
   /not the leader for that topic-partition/,
   /fewer in-sync replicas than required/,
-  /^Failed to send messages/,
   /The group is rebalancing|The coordinator is not aware of this member/,
   /Request .* timed out/,
 ];
@@ -74,7 +76,7 @@ export function kafkaLogCreator(
       }
       if (
         (RETRIED_CONNECTION_NOISE.has(namespace) ||
-          LATE_ANSWERS.test(String(message))) &&
+          SAID_BY_THE_SERVICE.test(String(message))) &&
         level !== logLevel.DEBUG
       ) {
         logger.debug(line);
