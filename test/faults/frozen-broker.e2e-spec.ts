@@ -22,7 +22,6 @@ import { parseMetrics, sampleValue } from '../support/metrics-text.js';
 import { TestAdmin } from '../support/test-admin.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
-import { engineEnv } from '../support/engine.js';
 
 // The faults' private 3-node cluster, shared with leader-kill.
 const { ports: PORTS, brokers, cluster } = faultsCluster();
@@ -32,15 +31,6 @@ const PROBE_BUDGET_MS = 500;
 /** After the cluster moved leadership away: readiness 200 within, and produce back within. */
 const READY_AFTER_MOVE_MS = 2_000;
 const PRODUCE_AFTER_MOVE_MS = 3_000;
-/**
- * Whether readiness within 2 s of the move is asserted: with kafkajs every
- * run met it. On the platformatic engine (KIP-848) the probes' reasons
- * named three causes, now mended (docs/faults.md, "The second engine"); the
- * monitor's first read after the move can still time out on the old leader
- * (1-8 `kafka-topic` samples in some runs of a loaded host): a known gap of
- * the second engine, printed on both; every other assertion holds on both.
- */
-const READINESS_BOUND_CHECKED = engineEnv().KAFKA_CLIENT !== 'platformatic';
 /** The service's bound on one commit request (KAFKA_REQUEST_TIMEOUT_MS' default). */
 const COMMIT_TIMEOUT_MS = 2_000;
 const RATE = 20;
@@ -323,9 +313,11 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
     expect(logs).not.toMatch(/MaxListenersExceededWarning/);
     expect(slowest).toBeLessThan(PROBE_BUDGET_MS);
     expect(afterMove.length).toBeGreaterThan(0);
-    if (READINESS_BOUND_CHECKED) {
-      expect(afterMove.filter((s) => s.status !== 200)).toEqual([]);
-    }
+    // On both engines since 2026-12-06: the platformatic engine's probes had
+    // 0 late samples in every quiet run since its three causes were mended
+    // (docs/faults.md, "The second engine"); on a host loaded by other
+    // sessions 1-5 `kafka-topic` samples of some runs were late.
+    expect(afterMove.filter((s) => s.status !== 200)).toEqual([]);
     expect(load.errorWindowMs()).toBeLessThanOrEqual(
       moveMs + PRODUCE_AFTER_MOVE_MS,
     );
