@@ -4,7 +4,12 @@ import type {
   GroupConsumerPort,
   RecordBatch,
 } from '../client/group-consumer.port.js';
-import { errorMessage, isTimeout, withTimeout } from '../kafka.errors.js';
+import {
+  errorMessage,
+  isTimeout,
+  kafkaErrorCause,
+  withTimeout,
+} from '../kafka.errors.js';
 import { untilTopicKnown } from '../topics/topic-propagation.js';
 import { accessRefusal } from './access-refusal.js';
 import type { ConsumerEvents } from './consumer.events.js';
@@ -122,6 +127,8 @@ export class GroupMember {
           );
         }
       },
+      // A group this process may not use: said by the crash itself (accessRefusal).
+      isFinal: (error) => kafkaErrorCause(error) === 'not_authorized',
       gaveUp: (memberId, attempts, error) =>
         this.logger.warn(
           `could not remove ${memberId}, this process's member before the client was replaced, from group ${options.groupId} (${attempts} attempts: ${error === undefined ? 'no answer' : errorMessage(error)}): the group waits out its session`,

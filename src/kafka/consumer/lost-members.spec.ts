@@ -48,6 +48,19 @@ describe('LostMembers', () => {
     expect(o.said).toEqual(['gone m-2 after 1']);
   });
 
+  it('gives up at once on an error no retry mends', async () => {
+    const o = outcomes();
+    const remove = vi.fn(() => Promise.reject(new Error('not authorized')));
+    const lost = new LostMembers({
+      remove,
+      ...o,
+      isFinal: (error) => String(error).includes('not authorized'),
+    });
+    await lost.lost('m-6');
+    expect(remove).toHaveBeenCalledTimes(1);
+    expect(o.said).toEqual(['gave up m-6 after 1: Error: not authorized']);
+  });
+
   it('gives up after giveUpMs with the last error, and stop() ends the attempts silently', async () => {
     const o = outcomes();
     const remove = vi.fn(() => Promise.reject(new Error('no broker')));

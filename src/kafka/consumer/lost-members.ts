@@ -9,6 +9,8 @@ export interface LostMembersDeps {
     ms: number,
   ) => void;
   gaveUp: (memberId: string, attempts: number, lastError: unknown) => void;
+  /** An error no retry mends (a refused authorization): give up at once. */
+  isFinal?: (error: unknown) => boolean;
   /** Pause between two attempts (the cluster may be down); default 250 ms. */
   retryMs?: number;
   /** How long a member is tried for before its session is left to end it; default 2 min. */
@@ -69,6 +71,7 @@ export class LostMembers {
         return;
       } catch (error) {
         lastError = error;
+        if (this.deps.isFinal?.(error)) break;
       }
       await new Promise((resolve) => setTimeout(resolve, this.retryMs));
     }
