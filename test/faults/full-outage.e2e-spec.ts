@@ -179,6 +179,7 @@ describe('a 3-node cluster, RF 3, min.insync.replicas=2, all nodes down at once'
     // had GroupMember not removed it by its id (LostMembers). A record to
     // consume exists only once a produce went through, hence the later of
     // the two.
+    expect(firstAck).toBeDefined(); // else the bound below would hold vacuously
     const firstAckMs = firstAck ? firstAck.answeredAt - restartedAt : Infinity;
     for (const [i, ms] of consumedMs.entries()) {
       const answeringMs = Math.max(coordinatorMs[i] ?? Infinity, firstAckMs);
