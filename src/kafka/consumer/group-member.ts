@@ -237,6 +237,8 @@ export class GroupMember {
       {
         joined: (memberId, isLeader, partitions) => {
           this.restarts.reset();
+          // A new client's first join: a recovery judges it from now on.
+          if (memberId !== this.memberId) this.hungCoordinator.fresh();
           this.memberId = memberId;
           this.crashes.recovered(`back in group ${groupId}`);
           this.state.joined(memberId, isLeader, partitions);
@@ -335,6 +337,8 @@ export class GroupMember {
     // The crashed client's leave, if it tried one, may not have been heard.
     this.lose();
     const refusal = accessRefusal(error, this.options);
+    // Whoever restarts it (the library or scheduleRestart), a new client comes.
+    if (willRestart || refusal) this.hungCoordinator.replaced();
     if (refusal && !willRestart) {
       // Permissions are fixed by an operator, not by a process restart:
       // readiness says what to grant, liveness stays up, and the consumer

@@ -74,6 +74,52 @@ describe('HungCoordinator', () => {
     );
   });
 
+  it('a coordinator silent for a session (a long freeze, every broker down): rejoins once the group answers, without a commit on the old client', async () => {
+    const { calls, hooks } = scripted([false, false, true], []);
+
+    await new HungCoordinator(hooks, 1, 10_000, 0).recover();
+
+    expect(calls).toEqual(['pause', 'probe', 'probe', 'probe', 'rejoin']);
+  });
+
+  it('a client that crashed while the coordinator was silent: waits for its restart to join, then commits through it instead of rejoining', async () => {
+    const { calls, hooks } = scripted([false, true], [true]);
+    const recovery = new HungCoordinator(
+      {
+        ...hooks,
+        answers: async () => {
+          const answer = await hooks.answers();
+          // The library's restart is on its way; it joins three polls later.
+          if (!answer) recovery.replaced();
+          return answer;
+        },
+      },
+      1,
+      10_000,
+      0,
+    );
+    let polls = 0;
+    const joining = setInterval(() => {
+      if (++polls === 3) {
+        calls.push('joined');
+        recovery.fresh();
+        clearInterval(joining);
+      }
+    }, 5);
+
+    await recovery.recover();
+    clearInterval(joining);
+
+    expect(calls).toEqual([
+      'pause',
+      'probe',
+      'joined',
+      'probe',
+      'commit',
+      'resume',
+    ]);
+  });
+
   it('runs one recovery for commits that time out together', async () => {
     const { calls, hooks } = scripted([true], [true]);
     const recovery = new HungCoordinator(hooks, 1);

@@ -33,10 +33,23 @@ export interface HungCoordinatorHooks {
  *   frozen first bootstrap broker: the coordinator answered the monitor,
  *   the member's commits failed for good and fetching stayed paused).
  * Either way fetching pauses at the first timeout, so what is handled again
- * is at most what was handled during one commit timeout.
+ * is at most what was handled during one commit timeout. A coordinator
+ * silent for longer than that session (a long freeze, or every broker
+ * down) is not asked for a commit on the old client once the group answers:
+ * its connections sat unanswered for a session, and a new client is back
+ * sooner than the old one's retries run out (seen on @platformatic/kafka
+ * after a full outage: fetches kept failing ~3 s after the cluster answered).
+ * A client that crashed meanwhile is being replaced by its library or the
+ * member: the recovery waits for the new one's join (`replaced`, `fresh`).
  */
 export class HungCoordinator {
   private recovering: Promise<void> | undefined;
+  /** When the running client last failed to reach its coordinator (a commit timed out). */
+  private started = 0;
+  /** Whether the coordinator did not answer a probe since `started`. */
+  private silent = false;
+  /** A crashed client is being replaced: nothing to judge until the new one joins. */
+  private awaitingJoin = false;
 
   constructor(
     private readonly hooks: HungCoordinatorHooks,
@@ -55,6 +68,26 @@ export class HungCoordinator {
     return this.recovering !== undefined;
   }
 
+  /**
+   * The member's client joined the group again by itself (a restart after a
+   * crash) while recovering: it holds new connections, so it is judged from
+   * now on, and the group answering again is met with a commit, not a rejoin.
+   */
+  fresh(): void {
+    this.started = Date.now();
+    this.silent = false;
+    this.awaitingJoin = false;
+  }
+
+  /**
+   * The client crashed and a new one is on its way: its join (`fresh`)
+   * resumes the recovery, which rejoins nothing meanwhile (a rejoin would
+   * throw away the new client as it joins).
+   */
+  replaced(): void {
+    this.awaitingJoin = true;
+  }
+
   /** Called on a commit that timed out; one recovery at a time. */
   recover(): Promise<void> {
     this.recovering ??= this.run().finally(() => (this.recovering = undefined));
@@ -64,18 +97,26 @@ export class HungCoordinator {
   private async run(): Promise<void> {
     const { hooks } = this;
     hooks.pause();
-    const started = Date.now();
-    let reported = started;
-    let silent = false;
+    this.fresh();
+    const pausedAt = this.started;
+    let reported = pausedAt;
     while (hooks.active()) {
       let why: string;
-      if (!(await hooks.answers())) {
-        silent = true;
+      const overSession = () => Date.now() - this.started >= this.rejoinAfterMs;
+      if (this.awaitingJoin) {
+        why =
+          'the client crashed, and the new one has not joined the group yet';
+      } else if (!(await hooks.answers())) {
+        this.silent = true;
         why = 'the group coordinator does not answer';
+      } else if (this.silent && overSession()) {
+        // Silent for a session: the old client's connections are spent.
+        await hooks.rejoin();
+        return;
       } else if (await hooks.commit()) {
         hooks.resume();
         return;
-      } else if (silent || Date.now() - started >= this.rejoinAfterMs) {
+      } else if (this.silent || overSession()) {
         // The group answers elsewhere, the client's coordinator still does
         // not; or commits failed for a whole session.
         await hooks.rejoin();
@@ -85,7 +126,7 @@ export class HungCoordinator {
       }
       if (Date.now() - reported >= this.reportEveryMs) {
         reported = Date.now();
-        hooks.stillPaused?.(reported - started, why);
+        hooks.stillPaused?.(reported - pausedAt, why);
       }
       // Pacing the probes (each one is itself bounded).
       await delay(this.pollMs);
