@@ -38,6 +38,14 @@ import { ProducerSessions } from '../producer/producer-sessions.js';
  * new producer id and fresh sequences; the retired one finishes its own
  * retries (its records are the unknown outcome) and is then closed.
  */
+/**
+ * Producer sessions set up ahead of need (ProducerSessions' spares), and how
+ * long a new session may take to connect before one of them takes over (a
+ * session connects in milliseconds when its broker has producer ids to give).
+ */
+const SPARE_SESSIONS = 3;
+const SPARE_AFTER_MS = 1_000;
+
 @Injectable()
 export class KafkajsProducer
   extends KafkaProducer
@@ -57,6 +65,10 @@ export class KafkajsProducer
       () => this.openSession(),
       (session) => session.connection.close(),
       new Logger(KafkajsProducer.name),
+      // kafkajs asks one broker for a new session's producer id and keeps
+      // asking it; while a hung node holds up that broker's block of ids,
+      // no new session connects until the thaw (docs/faults.md).
+      { count: SPARE_SESSIONS, warm: (session) => session.connection.get() },
     );
   }
 
@@ -102,11 +114,15 @@ export class KafkajsProducer
     const started = Date.now();
     // One send at a time is the caller's (SerialProducer); a send that fails
     // or times out retires its session, so the next one uses a fresh one.
-    const session = this.session;
-    const sending = session.connection
-      .get()
-      .then((producer) => producer.send({ topic, messages, acks: -1 }));
-    this.sessions.track(session, sending);
+    let session: ProducerSession | undefined;
+    const sending = this.sessions.usable(SPARE_AFTER_MS).then((chosen) => {
+      session = chosen;
+      const sent = chosen.connection
+        .get()
+        .then((producer) => producer.send({ topic, messages, acks: -1 }));
+      this.sessions.track(chosen, sent);
+      return sent;
+    });
     try {
       const metadata = await withTimeout(
         sending,
@@ -119,7 +135,7 @@ export class KafkajsProducer
         baseOffset: m.baseOffset ?? m.offset ?? '-1',
       }));
     } catch (error) {
-      this.sessions.retire(session);
+      this.sessions.retire(session ?? this.session);
       throw this.named(error, started);
     }
   }
