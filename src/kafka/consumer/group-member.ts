@@ -221,6 +221,9 @@ export class GroupMember {
       ...(groupInstanceId ? { groupInstanceId } : {}),
     });
     this.consumer = consumer;
+    // A replaced client (rejoin, restart) may still be leaving: its events no
+    // longer speak for this member (a late crash would lose the new member).
+    const current = () => this.consumer === consumer;
     await consumer.run(
       {
         topic,
@@ -236,6 +239,7 @@ export class GroupMember {
       },
       {
         joined: (memberId, isLeader, partitions) => {
+          if (!current()) return;
           this.restarts.reset();
           // A new client's first join: a recovery judges it from now on.
           if (memberId !== this.memberId) this.hungCoordinator.fresh();
@@ -248,16 +252,22 @@ export class GroupMember {
           );
         },
         heartbeat: (generationId) => {
+          if (!current()) return;
           this.state.lastHeartbeatAt = new Date();
           this.state.generationId = generationId;
         },
         rebalancing: () => {
+          if (!current()) return Promise.resolve();
           this.state.rebalancing();
           // Commit what was handled while the partitions are still ours.
           return this.committer.flush();
         },
-        crashed: (error, willRestart) => this.crashed(error, willRestart),
-        coordinatorSilent: (request) => this.coordinatorSilent(request),
+        crashed: (error, willRestart) => {
+          if (current()) this.crashed(error, willRestart);
+        },
+        coordinatorSilent: (request) => {
+          if (current()) this.coordinatorSilent(request);
+        },
       },
     );
   }
@@ -297,12 +307,15 @@ export class GroupMember {
     this.committer.retainOnly([]);
     const old = this.consumer;
     this.consumer = null;
-    await withTimeout(
+    const leaving = withTimeout(
       old?.disconnect() ?? Promise.resolve(),
       this.options.commitTimeoutMs * 2,
       'disconnect',
     ).catch(() => undefined);
-    // Its leave may not have reached the hanging coordinator.
+    // A leave the hanging coordinator never answers is not waited out (it
+    // was, up to two commit timeouts: ~3 s of the group's pause after the
+    // cluster moved it): the member is removed by its id instead.
+    await Promise.race([leaving, sleep(LEAVE_GRACE_MS)]);
     this.lose();
     await this.startOrRetry((error) => errorMessage(error));
   }
@@ -407,6 +420,9 @@ export class GroupMember {
     return work.finally(() => this.inFlight.delete(work));
   }
 }
+
+/** How long a rejoin waits for the old client's leave before removing it by its id. */
+const LEAVE_GRACE_MS = 500;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(ms, 0)));
