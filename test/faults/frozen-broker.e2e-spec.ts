@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   type Leadership,
+  activeController,
   faultsCluster,
   leadership,
   ledElsewhere,
@@ -350,5 +351,11 @@ describe('one node of a 3-node cluster frozen (SIGSTOP), RF from the broker defa
 
   it('the broker listed first in KAFKA_BROKERS hangs: produce back within 3 s of the cluster moving leadership', async () => {
     await frozenNode('first-bootstrap', () => nodeOf(brokers[0]));
+  }, 240_000);
+
+  it('the active controller hangs: the quorum elects another, and produce (new producer ids included) is back within 3 s of the cluster moving leadership', async () => {
+    // Each node is a controller too (KRaft, combined): the quorum's leader
+    // also hands out the blocks of producer ids the brokers give out.
+    await frozenNode('active-controller', () => activeController(PORTS));
   }, 240_000);
 });

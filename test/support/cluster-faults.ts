@@ -43,6 +43,44 @@ export function signalNode(
   process.kill(nodePid(port), signal);
 }
 
+/**
+ * The node that is the KRaft quorum's leader (the active controller) as the
+ * nodes themselves last wrote it (`quorum-state` in each node's metadata log
+ * directory): the newest epoch's leader. Read from files, so a frozen node
+ * never stalls it.
+ */
+export function activeController(ports: readonly number[]): number {
+  let newest = { leaderId: -1, leaderEpoch: -1 };
+  for (const port of ports) {
+    const file = join(
+      REPO_ROOT,
+      '.kafka',
+      String(port),
+      'data',
+      '__cluster_metadata-0',
+      'quorum-state',
+    );
+    try {
+      const state = JSON.parse(readFileSync(file, 'utf8')) as {
+        leaderId?: number;
+        leaderEpoch?: number;
+      };
+      if (
+        (state.leaderEpoch ?? -1) > newest.leaderEpoch &&
+        (state.leaderId ?? -1) > 0
+      )
+        newest = {
+          leaderId: state.leaderId ?? -1,
+          leaderEpoch: state.leaderEpoch ?? -1,
+        };
+    } catch {
+      // Not written yet by this node: the others say it.
+    }
+  }
+  if (newest.leaderId < 0) throw new Error('no node names a quorum leader yet');
+  return newest.leaderId;
+}
+
 /** Leader node id of each partition, per topic; -1 for a partition without one. */
 export type Leadership = Record<string, number[]>;
 
