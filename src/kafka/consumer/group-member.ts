@@ -307,15 +307,16 @@ export class GroupMember {
     this.committer.retainOnly([]);
     const old = this.consumer;
     this.consumer = null;
-    const leaving = withTimeout(
+    await withTimeout(
       old?.disconnect() ?? Promise.resolve(),
       this.options.commitTimeoutMs * 2,
       'disconnect',
     ).catch(() => undefined);
-    // A leave the hanging coordinator never answers is not waited out (it
-    // was, up to two commit timeouts: ~3 s of the group's pause after the
-    // cluster moved it): the member is removed by its id instead.
-    await Promise.race([leaving, sleep(LEAVE_GRACE_MS)]);
+    // Its leave may not have reached the hanging coordinator. A 0.5 s wait
+    // here was tried: in a platformatic run the new clients, started as the
+    // group answered, fetched nothing until after the thaw (a 20.6 s consume
+    // stall in the frozen-leader scenario, ~9 s otherwise); not explained
+    // yet, so the wait stays bounded by two commit timeouts.
     this.lose();
     await this.startOrRetry((error) => errorMessage(error));
   }
@@ -420,9 +421,6 @@ export class GroupMember {
     return work.finally(() => this.inFlight.delete(work));
   }
 }
-
-/** How long a rejoin waits for the old client's leave before removing it by its id. */
-const LEAVE_GRACE_MS = 500;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(ms, 0)));
