@@ -23,6 +23,14 @@ import { LazyConnection } from './lazy-connection.js';
 import { ProducerSessions } from '../producer/producer-sessions.js';
 
 /**
+ * Producer sessions set up ahead of need (ProducerSessions' spares), and how
+ * long a new session may take to connect before one of them takes over (a
+ * session connects in milliseconds when its broker has producer ids to give).
+ */
+const SPARE_SESSIONS = 3;
+const SPARE_AFTER_MS = 1_000;
+
+/**
  * The process' one producer (HTTP /produce and the dead-letter path share it).
  * Idempotent with acks=all: kafkajs retries a send until the broker answers,
  * and the broker drops a retried batch it already wrote. Connected lazily, so
@@ -36,16 +44,10 @@ import { ProducerSessions } from '../producer/producer-sessions.js';
  * go through SerialProducer, src/kafka/producer), and a send that
  * fails or outlives PRODUCE_TIMEOUT_MS retires its session: a fresh one has a
  * new producer id and fresh sequences; the retired one finishes its own
- * retries (its records are the unknown outcome) and is then closed.
+ * retries (its records are the unknown outcome) and is then closed. Once
+ * sends go through, SPARE_SESSIONS more are set up ahead, for a new session
+ * that cannot get its producer id in time (ProducerSessions.usable).
  */
-/**
- * Producer sessions set up ahead of need (ProducerSessions' spares), and how
- * long a new session may take to connect before one of them takes over (a
- * session connects in milliseconds when its broker has producer ids to give).
- */
-const SPARE_SESSIONS = 3;
-const SPARE_AFTER_MS = 1_000;
-
 @Injectable()
 export class KafkajsProducer
   extends KafkaProducer

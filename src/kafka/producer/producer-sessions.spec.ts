@@ -105,6 +105,21 @@ describe('ProducerSessions', () => {
       expect(await all.usable(5)).toBe(4); // spare 2 is not set up yet
     });
 
+    it('hands over at once when the new session fails to connect, and closes it', async () => {
+      const { all, closed, warms, sent } = withSpares(1);
+      await sent();
+      warms.get(2)?.ok();
+      await new Promise(setImmediate);
+      all.retire(1);
+      const usable = all.usable(60_000);
+      await new Promise(setImmediate);
+      warms.get(3)?.fail();
+
+      expect(await usable).toBe(2); // not after the 60 s
+      await new Promise(setImmediate);
+      expect(closed).toContain(3);
+    });
+
     it('closes a spare that could not be set up, and tries again only at the next send', async () => {
       const { closed, warms, sent } = withSpares(1);
       await sent();

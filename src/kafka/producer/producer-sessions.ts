@@ -107,14 +107,14 @@ export class ProducerSessions<S> {
       () => true,
       () => false,
     );
-    const inTime = await Promise.race([
-      setUp,
-      new Promise<false>(
-        (resolve) => (timer = setTimeout(resolve, waitMs, false)),
+    const outcome = await Promise.race([
+      setUp.then((ok) => (ok ? 'set up' : 'failed')),
+      new Promise<'late'>(
+        (resolve) => (timer = setTimeout(resolve, waitMs, 'late')),
       ),
     ]);
     clearTimeout(timer);
-    if (inTime) {
+    if (outcome === 'set up') {
       this.connected.add(current);
       return current;
     }
@@ -130,7 +130,7 @@ export class ProducerSessions<S> {
       else this.dispose(current);
     });
     this.logger.warn(
-      `producer session #${this.opened} was not set up within ${waitMs} ms (a broker may be holding up new producer ids): a session set up ahead takes over`,
+      `producer session #${this.opened} ${outcome === 'late' ? `was not set up within ${waitMs} ms (a broker may be holding up new producer ids)` : 'could not be set up'}: a session set up ahead takes over`,
     );
     return spare;
   }
