@@ -23,12 +23,12 @@ import { LazyConnection } from './lazy-connection.js';
 import { ProducerSessions } from '../producer/producer-sessions.js';
 
 /**
- * Producer sessions set up ahead of need (ProducerSessions' spares), and how
- * long a new session may take to connect before one of them takes over (a
- * session connects in milliseconds when its broker has producer ids to give).
+ * How long a new producer session may take to connect (its producer id
+ * included) before another new one is tried, and how many one send tries:
+ * a session connects in milliseconds when its broker has ids to give.
  */
-const SPARE_SESSIONS = 3;
-const SPARE_AFTER_MS = 1_000;
+const SESSION_SET_UP_MS = 1_000;
+const SESSION_ATTEMPTS = 3;
 
 /**
  * The process' one producer (HTTP /produce and the dead-letter path share it).
@@ -44,9 +44,9 @@ const SPARE_AFTER_MS = 1_000;
  * go through SerialProducer, src/kafka/producer), and a send that
  * fails or outlives PRODUCE_TIMEOUT_MS retires its session: a fresh one has a
  * new producer id and fresh sequences; the retired one finishes its own
- * retries (its records are the unknown outcome) and is then closed. Once
- * sends go through, SPARE_SESSIONS more are set up ahead, for a new session
- * that cannot get its producer id in time (ProducerSessions.usable).
+ * retries (its records are the unknown outcome) and is then closed. A new
+ * session that cannot get its producer id in time is replaced by another
+ * (ProducerSessions.usable).
  */
 @Injectable()
 export class KafkajsProducer
@@ -69,8 +69,12 @@ export class KafkajsProducer
       new Logger(KafkajsProducer.name),
       // kafkajs asks one broker for a new session's producer id and keeps
       // asking it; while a hung node holds up that broker's block of ids,
-      // no new session connects until the thaw (docs/faults.md).
-      { count: SPARE_SESSIONS, warm: (session) => session.connection.get() },
+      // that session connects only after the thaw (docs/faults.md).
+      {
+        setUp: (session) => session.connection.get(),
+        waitMs: SESSION_SET_UP_MS,
+        attempts: SESSION_ATTEMPTS,
+      },
     );
   }
 
@@ -117,7 +121,11 @@ export class KafkajsProducer
     // One send at a time is the caller's (SerialProducer); a send that fails
     // or times out retires its session, so the next one uses a fresh one.
     let session: ProducerSession | undefined;
-    const sending = this.sessions.usable(SPARE_AFTER_MS).then((chosen) => {
+    let givenUp = false;
+    const sending = this.sessions.usable().then((chosen) => {
+      // The caller gave up while no session was set up yet: nothing was
+      // sent, and nothing is (a send now would run beside the next one).
+      if (givenUp) throw new Error('given up before a session was set up');
       session = chosen;
       const sent = chosen.connection
         .get()
@@ -137,7 +145,9 @@ export class KafkajsProducer
         baseOffset: m.baseOffset ?? m.offset ?? '-1',
       }));
     } catch (error) {
-      this.sessions.retire(session ?? this.session);
+      givenUp = true;
+      // No session chosen: nothing was sent, so none has an unknown outcome.
+      if (session) this.sessions.retire(session);
       throw this.named(error, started);
     }
   }

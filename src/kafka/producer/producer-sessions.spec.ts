@@ -44,103 +44,95 @@ describe('ProducerSessions', () => {
     expect(closed).toEqual([1, 2]);
   });
 
-  describe('with spares', () => {
-    /** Sessions are numbers; each spare's warm-up waits for `warmed` to settle it. */
-    function withSpares(count: number) {
+  describe('with a set-up bound (usable)', () => {
+    /** Sessions are numbers; each one's set-up waits until the test settles it. */
+    function withSetUp(attempts: number, waitMs = 5) {
       const closed: number[] = [];
-      const warms = new Map<number, { ok: () => void; fail: () => void }>();
+      const setUps = new Map<number, { ok: () => void; fail: () => void }>();
       let next = 0;
       const logger = new Logger('test');
-      vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+      const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
       const all = new ProducerSessions<number>(
         () => ++next,
         async (session) => void closed.push(session),
         logger,
         {
-          count,
-          warm: (session) =>
+          attempts,
+          waitMs,
+          setUp: (session) =>
             new Promise<void>((ok, fail) =>
-              warms.set(session, { ok, fail: () => fail(new Error('down')) }),
+              setUps.set(session, { ok, fail: () => fail(new Error('down')) }),
             ),
         },
       );
-      const sent = async () => {
-        all.track(all.session, Promise.resolve());
-        await new Promise(setImmediate);
-      };
-      return { all, closed, warms, sent };
+      return { all, closed, setUps, warn };
     }
 
-    it('sets spares up once a send went through; a retired session is replaced by a new one, and a spare takes over when that one is not set up in time', async () => {
-      const { all, warms, sent } = withSpares(2);
-      expect([...warms.keys()]).toEqual([]); // nothing ahead of the first send
-      await sent();
-      expect([...warms.keys()]).toEqual([2, 3]);
-      warms.get(2)?.ok();
-      await new Promise(setImmediate);
-      expect(all.ready).toBe(1);
-
-      all.retire(1);
-      expect(all.session).toBe(4); // a new one, reading the cluster as it is now
-      const usable = await all.usable(5); // 4 is not set up within 5 ms
-
-      expect(usable).toBe(2);
-      expect(all.session).toBe(2);
-      expect(all.count).toBe(2);
-      // 4 keeps connecting: set up, it becomes a spare.
-      warms.get(4)?.ok();
-      await new Promise(setImmediate);
-      expect(all.ready).toBe(1);
-      expect(await all.usable(5)).toBe(2); // known set up: no wait
+    it('uses a new session once it is set up, and asks no more of it afterwards', async () => {
+      const { all, setUps } = withSetUp(3, 1_000);
+      const first = all.usable();
+      setUps.get(1)?.ok();
+      expect(await first).toBe(1);
+      setUps.clear();
+      expect(await all.usable()).toBe(1);
+      expect(setUps.size).toBe(0); // known set up: not asked again
     });
 
-    it('keeps a new session that is set up in time, and one with no spare to hand over to', async () => {
-      const { all, warms, sent } = withSpares(1);
-      await sent();
-      all.retire(1);
-      const inTime = all.usable(1_000);
-      warms.get(3)?.ok();
-      expect(await inTime).toBe(3);
-      all.retire(3);
-      expect(await all.usable(5)).toBe(4); // spare 2 is not set up yet
+    it('replaces a new session not set up in time by another new one (which may ask another broker), and closes the slow one', async () => {
+      const { all, closed, setUps, warn } = withSetUp(3, 200);
+      all.retire(1); // 2 is the new one, and it stalls
+      const usable = all.usable();
+      // 2 gets no answer within 200 ms; 3 is opened and answers.
+      await vi.waitFor(() => expect(setUps.has(3)).toBe(true), {
+        interval: 5,
+      });
+      setUps.get(3)?.ok();
+
+      expect(await usable).toBe(3);
+      expect(all.session).toBe(3);
+      expect(all.count).toBe(3);
+      expect(closed).toEqual([1, 2]);
+      expect(warn.mock.calls.at(-1)?.[0]).toMatch(
+        /producer session #2 was not set up within 200 ms .*: trying a new one, #3/,
+      );
     });
 
-    it('hands over at once when the new session fails to connect, and closes it', async () => {
-      const { all, closed, warms, sent } = withSpares(1);
-      await sent();
-      warms.get(2)?.ok();
-      await new Promise(setImmediate);
-      all.retire(1);
-      const usable = all.usable(60_000);
-      await new Promise(setImmediate);
-      warms.get(3)?.fail();
+    it('tries the next one at once when a new session fails to connect', async () => {
+      const { all, setUps, warn } = withSetUp(3, 60_000);
+      const usable = all.usable();
+      setUps.get(1)?.fail();
+      await vi.waitFor(() => expect(setUps.has(2)).toBe(true));
+      setUps.get(2)?.ok();
 
       expect(await usable).toBe(2); // not after the 60 s
-      await new Promise(setImmediate);
-      expect(closed).toContain(3);
+      expect(warn.mock.calls.at(-1)?.[0]).toMatch(
+        /producer session #1 could not be set up: trying a new one, #2/,
+      );
     });
 
-    it('closes a spare that could not be set up, and tries again only at the next send', async () => {
-      const { closed, warms, sent } = withSpares(1);
-      await sent();
-      warms.get(2)?.fail();
-      await new Promise(setImmediate);
-      expect(closed).toEqual([2]);
-      expect([...warms.keys()]).toEqual([2]);
-      await sent();
-      expect([...warms.keys()]).toEqual([2, 3]);
+    it('says the first slow session of a row as a warning, the rest at debug until one is set up in time', async () => {
+      const { all, setUps, warn } = withSetUp(3);
+      const debug = vi.spyOn(Logger.prototype, 'debug');
+      const usable = all.usable(); // 1 and 2 late, 3 the last attempt
+      await vi.waitFor(() => expect(setUps.has(3)).toBe(true));
+      await usable;
+
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(debug.mock.calls.map((c) => String(c[0]))).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/producer session #2 was not set up/),
+        ]),
+      );
+      debug.mockRestore();
     });
 
-    it('closes the spares at shutdown, one still being set up as soon as it is', async () => {
-      const { all, closed, warms, sent } = withSpares(2);
-      await sent();
-      warms.get(2)?.ok();
-      await new Promise(setImmediate);
-      await all.closeAll();
-      expect(closed.sort()).toEqual([1, 2]);
-      warms.get(3)?.ok();
-      await new Promise(setImmediate);
-      expect(closed.sort()).toEqual([1, 2, 3]);
+    it('uses the last of its attempts however long it takes (the send is bounded by its caller)', async () => {
+      const { all, setUps } = withSetUp(2);
+      const usable = all.usable();
+      await vi.waitFor(() => expect(setUps.has(2)).toBe(true));
+
+      expect(await usable).toBe(2); // late too, but the last attempt
+      expect(setUps.has(3)).toBe(false);
     });
   });
 });

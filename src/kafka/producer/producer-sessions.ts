@@ -1,11 +1,17 @@
 import { Logger } from '@nestjs/common';
 
-/** Sessions set up ahead of need, for adapters whose new session can stall (ProducerSessions). */
-export interface SpareSessions<S> {
-  /** How many to hold ready beside the current one. */
-  count: number;
+/**
+ * For adapters whose new session can stall while it takes its producer id
+ * (ProducerSessions.usable): how to tell it is set up, how long to give it,
+ * and how many new sessions to try for one send.
+ */
+export interface SessionSetUp<S> {
   /** Sets a session up (connects, takes its producer id); rejects when it cannot. */
-  warm: (session: S) => Promise<unknown>;
+  setUp: (session: S) => Promise<unknown>;
+  /** How long a new session may take before another is tried. */
+  waitMs: number;
+  /** How many sessions one send tries, the first included. */
+  attempts: number;
 }
 
 /**
@@ -16,42 +22,35 @@ export interface SpareSessions<S> {
  * retries settle (their records are the unknown outcome its caller was told
  * of). Knows no client: each adapter says how to open and close a session.
  *
- * With `spares`, a few sessions are set up ahead of need once sends go
- * through, as a fallback: a new session needs a producer id, and a broker
- * hands those out in blocks it asks of the active controller; while a node
- * hangs that ask can wait for the thaw, and a client that keeps asking that
- * broker (kafkajs asks the broker its metadata names as controller) has no
- * new session until then (docs/faults.md). A spare took its id before the
- * trouble began. A retired session is still replaced by a new one, which
- * reads the cluster as it is now (a spare's first send may ask a broker that
- * hung since it was set up: in the frozen-leader scenario that cost ~2 s
- * more than a new session); a spare takes over only when the new one has
- * not connected in time (`usable`).
+ * With `setUp`, a new session that has not connected in time is replaced
+ * by another new one before a send uses it (`usable`): a new session needs
+ * a producer id, and a broker hands those out in blocks it asks of the
+ * active controller; while a node hangs that ask can wait for the thaw, and
+ * a client that keeps asking that broker (kafkajs asks the broker its
+ * metadata names as controller, a random live one) has no session until
+ * then (docs/faults.md). Another new session reads the cluster again, and
+ * may ask another broker. Sessions set up ahead of need were tried first:
+ * one kept from before the trouble held a connection to the node that then
+ * hung, and its first send waited on it (CI: a 503 window 4.2 s past the
+ * move).
  */
 export class ProducerSessions<S> {
   private current: S;
   private opened = 0;
   private readonly pending = new Map<S, Set<Promise<unknown>>>();
   private readonly retired = new Set<S>();
-  /** Spares set up and waiting, oldest first, and how many are being set up. */
-  private readonly spares: S[] = [];
-  /** Sessions known set up (spares, and current ones that connected). */
+  /** Sessions known set up (current ones that connected). */
   private readonly connected = new Set<S>();
-  private warming = 0;
-  private closing = false;
+  /** New sessions replaced in a row for being slow: the first is a warning. */
+  private slowInARow = 0;
 
   constructor(
     private readonly open: () => S,
     private readonly close: (session: S) => Promise<void>,
     private readonly logger: Logger,
-    private readonly spareSessions?: SpareSessions<S>,
+    private readonly setUp?: SessionSetUp<S>,
   ) {
     this.current = this.openOne();
-  }
-
-  /** Spares set up and waiting now. */
-  get ready(): number {
-    return this.spares.length;
   }
 
   /** The session the next send uses. */
@@ -59,7 +58,7 @@ export class ProducerSessions<S> {
     return this.current;
   }
 
-  /** How many sessions were opened (1 + one per unknown outcome). */
+  /** How many sessions were opened (1 + one per unknown outcome or per new session too slow to set up). */
   get count(): number {
     return this.opened;
   }
@@ -73,11 +72,7 @@ export class ProducerSessions<S> {
       pending.delete(sent);
       this.closeIfIdle(session);
     };
-    sent.then(() => {
-      settled();
-      // Sends go through: a good moment to set spares up.
-      this.topUp();
-    }, settled);
+    sent.then(settled, settled);
   }
 
   /** `session` had a send with an unknown outcome: the next send uses a fresh one. */
@@ -89,88 +84,55 @@ export class ProducerSessions<S> {
       `a send had an unknown outcome: new producer session #${this.opened}; the old one closes when its ${this.pending.get(session)?.size ?? 0} pending send(s) settle`,
     );
     this.closeIfIdle(session);
-    this.topUp();
   }
 
   /**
    * The session for the next send: the current one once it is set up
-   * (connected, its producer id taken). One that is not within `waitMs`
-   * hands over to a spare, if one is ready, and keeps connecting: set up
-   * later, it becomes a spare itself.
+   * (connected, its producer id taken). One that is not within `waitMs`,
+   * or fails, is closed and replaced by a new one, up to `attempts`
+   * sessions; the last one is used however long it takes (the caller's
+   * send is bounded).
    */
-  async usable(waitMs: number): Promise<S> {
-    const current = this.current;
-    const spares = this.spareSessions;
-    if (!spares || this.connected.has(current)) return current;
-    let timer: NodeJS.Timeout | undefined;
-    const setUp = spares.warm(current).then(
-      () => true,
-      () => false,
-    );
-    const outcome = await Promise.race([
-      setUp.then((ok) => (ok ? 'set up' : 'failed')),
-      new Promise<'late'>(
-        (resolve) => (timer = setTimeout(resolve, waitMs, 'late')),
-      ),
-    ]);
-    clearTimeout(timer);
-    if (outcome === 'set up') {
-      this.connected.add(current);
-      return current;
-    }
-    if (this.current !== current || this.spares.length === 0)
-      return this.current;
-    const spare = this.spares.shift() as S;
-    this.current = spare;
-    this.connected.add(spare);
-    this.warming++;
-    void setUp.then((ok) => {
-      this.warming--;
-      if (ok && !this.closing) this.spares.push(current);
-      else this.dispose(current);
-    });
-    this.logger.warn(
-      `producer session #${this.opened} ${outcome === 'late' ? `was not set up within ${waitMs} ms (a broker may be holding up new producer ids)` : 'could not be set up'}: a session set up ahead takes over`,
-    );
-    return spare;
-  }
-
-  /** Closes every session, retired ones and spares included (shutdown). */
-  async closeAll(): Promise<void> {
-    this.closing = true;
-    const all = [this.current, ...this.retired, ...this.spares];
-    this.retired.clear();
-    this.spares.length = 0;
-    this.connected.clear();
-    await Promise.allSettled(all.map((session) => this.close(session)));
-  }
-
-  /**
-   * Sets spares up until `count` are ready or on their way. One that cannot
-   * be set up is closed and not tried again until the next send goes
-   * through or the next session retires (no loop while the cluster is away).
-   */
-  private topUp(): void {
-    const spares = this.spareSessions;
-    if (!spares || this.closing) return;
-    while (this.spares.length + this.warming < spares.count) {
-      const session = this.open();
-      this.warming++;
-      spares.warm(session).then(
-        () => {
-          this.warming--;
-          if (this.closing) this.dispose(session);
-          else {
-            this.connected.add(session);
-            this.spares.push(session);
-          }
-        },
-        () => {
-          this.warming--;
-          this.dispose(session);
-        },
+  async usable(): Promise<S> {
+    const setUp = this.setUp;
+    if (!setUp) return this.current;
+    for (let attempt = 1; ; attempt++) {
+      const current = this.current;
+      if (this.connected.has(current)) return current;
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        setUp.setUp(current).then(
+          () => 'set up' as const,
+          () => 'failed' as const,
+        ),
+        new Promise<'late'>(
+          (resolve) => (timer = setTimeout(resolve, setUp.waitMs, 'late')),
+        ),
+      ]);
+      clearTimeout(timer);
+      if (this.current !== current) continue; // retired meanwhile
+      if (outcome === 'set up') {
+        this.connected.add(current);
+        this.slowInARow = 0;
+        return current;
+      }
+      if (attempt >= setUp.attempts) return current;
+      this.current = this.openOne();
+      this.dispose(current);
+      // While the cluster is away every new session is slow: said once.
+      const say = this.slowInARow++ === 0 ? 'warn' : 'debug';
+      this.logger[say](
+        `producer session #${this.opened - 1} ${outcome === 'late' ? `was not set up within ${setUp.waitMs} ms (a broker may be holding up new producer ids)` : 'could not be set up'}: trying a new one, #${this.opened}`,
       );
     }
+  }
+
+  /** Closes every session, retired ones included (shutdown). */
+  async closeAll(): Promise<void> {
+    const all = [this.current, ...this.retired];
+    this.retired.clear();
+    this.connected.clear();
+    await Promise.allSettled(all.map((session) => this.close(session)));
   }
 
   private openOne(): S {
