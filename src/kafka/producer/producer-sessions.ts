@@ -110,7 +110,9 @@ export class ProducerSessions<S> {
         ),
       ]);
       clearTimeout(timer);
-      if (this.current !== current) continue; // retired meanwhile
+      // Retired meanwhile, or set up by another send's wait (a send whose
+      // caller gave up may still be waiting here): not closed under it.
+      if (this.current !== current || this.connected.has(current)) continue;
       if (outcome === 'set up') {
         this.connected.add(current);
         this.slowInARow = 0;
