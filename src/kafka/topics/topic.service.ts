@@ -100,7 +100,18 @@ export class TopicService {
   /** Reads the topic's replication for /health, and warns once when it cannot survive a broker loss. */
   private async readReplication(brokers: number): Promise<void> {
     try {
-      this.replicas = await this.admin.topicReplication(this.topic);
+      // Like the partition count: a broker that does not know the new topic
+      // yet is asked again (CI saw "does not host this topic-partition" here,
+      // and /health named no replication until a restart).
+      this.replicas = await untilTopicKnown(
+        () => this.admin.topicReplication(this.topic),
+        (error, delayMs) => {
+          this.logger.debug(
+            `cannot read the replication of topic ${this.topic} yet (${errorMessage(error)}); again in ${delayMs} ms`,
+          );
+          return true;
+        },
+      );
     } catch (error) {
       this.logger.warn(
         `cannot read the replication of topic ${this.topic}: ${errorMessage(error)}`,
