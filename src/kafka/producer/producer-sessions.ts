@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { TroubleStreak } from '../../common/trouble-streak.js';
 
 /**
  * For adapters whose new session can stall while it takes its producer id
@@ -41,8 +42,8 @@ export class ProducerSessions<S> {
   private readonly retired = new Set<S>();
   /** Sessions known set up (current ones that connected). */
   private readonly connected = new Set<S>();
-  /** New sessions replaced in a row for being slow: the first is a warning. */
-  private slowInARow = 0;
+  /** New sessions replaced for being slow: said once while it lasts, then its end. */
+  private readonly slow: TroubleStreak;
 
   constructor(
     private readonly open: () => S,
@@ -51,6 +52,7 @@ export class ProducerSessions<S> {
     private readonly setUp?: SessionSetUp<S>,
   ) {
     this.current = this.openOne();
+    this.slow = new TroubleStreak(logger, 'a new session is set up in time');
   }
 
   /** The session the next send uses. */
@@ -115,15 +117,14 @@ export class ProducerSessions<S> {
       if (this.current !== current || this.connected.has(current)) continue;
       if (outcome === 'set up') {
         this.connected.add(current);
-        this.slowInARow = 0;
+        this.slow.recovered(`producer session #${this.opened} was set up`);
         return current;
       }
       if (attempt >= setUp.attempts) return current;
       this.current = this.openOne();
       this.dispose(current);
       // While the cluster is away every new session is slow: said once.
-      const say = this.slowInARow++ === 0 ? 'warn' : 'debug';
-      this.logger[say](
+      this.slow.failed(
         `producer session #${this.opened - 1} ${outcome === 'late' ? `was not set up within ${setUp.waitMs} ms (a broker may be holding up new producer ids)` : 'could not be set up'}: trying a new one, #${this.opened}`,
       );
     }
