@@ -28,11 +28,14 @@ export function faultsCluster() {
   };
 }
 
+/** The state folder of the node on `port` (tools/kafka/kafka.sh: .kafka/<port>/). */
+function nodeDir(port: number): string {
+  return join(REPO_ROOT, '.kafka', String(port));
+}
+
 /** The JVM of the node on `port` (.kafka/<port>/broker.pid). */
 export function nodePid(port: number): number {
-  return Number(
-    readFileSync(join(REPO_ROOT, '.kafka', String(port), 'broker.pid'), 'utf8'),
-  );
+  return Number(readFileSync(join(nodeDir(port), 'broker.pid'), 'utf8'));
 }
 
 /** SIGKILL (dies), SIGSTOP (hangs: its sockets stay open) or SIGCONT (resumes). */
@@ -53,9 +56,7 @@ export function activeController(ports: readonly number[]): number {
   let newest = { leaderId: -1, leaderEpoch: -1 };
   for (const port of ports) {
     const file = join(
-      REPO_ROOT,
-      '.kafka',
-      String(port),
+      nodeDir(port),
       'data',
       '__cluster_metadata-0',
       'quorum-state',
@@ -65,14 +66,10 @@ export function activeController(ports: readonly number[]): number {
         leaderId?: number;
         leaderEpoch?: number;
       };
-      if (
-        (state.leaderEpoch ?? -1) > newest.leaderEpoch &&
-        (state.leaderId ?? -1) > 0
-      )
-        newest = {
-          leaderId: state.leaderId ?? -1,
-          leaderEpoch: state.leaderEpoch ?? -1,
-        };
+      const leaderId = state.leaderId ?? -1;
+      const leaderEpoch = state.leaderEpoch ?? -1;
+      if (leaderId > 0 && leaderEpoch > newest.leaderEpoch)
+        newest = { leaderId, leaderEpoch };
     } catch {
       // Not written yet by this node: the others say it.
     }
