@@ -137,15 +137,34 @@ export class TestAdmin {
    * offset equals its end offset (an empty partition needs no commit).
    */
   async caughtUp(groupId: string, topic: string): Promise<boolean> {
-    const [offsets, committed] = await Promise.all([
+    return (await this.committedEverywhere([groupId], topic)) !== undefined;
+  }
+
+  /**
+   * The end offset per partition when every group in `groupIds` has committed
+   * all of `topic` (see caughtUp), in one reading of the end offsets;
+   * undefined while one has not.
+   */
+  async committedEverywhere(
+    groupIds: string[],
+    topic: string,
+  ): Promise<Record<number, number> | undefined> {
+    const [offsets, ...committed] = await Promise.all([
       this.admin.fetchTopicOffsets(topic),
-      this.committedOffsets(groupId, topic),
+      ...groupIds.map((groupId) => this.committedOffsets(groupId, topic)),
     ]);
-    return offsets.every(({ partition, low, high }) =>
-      committed[partition] === -1
-        ? low === high
-        : committed[partition] === Number(high),
+    const done = committed.every((group) =>
+      offsets.every(({ partition, low, high }) =>
+        group[partition] === -1
+          ? low === high
+          : group[partition] === Number(high),
+      ),
     );
+    return done
+      ? Object.fromEntries(
+          offsets.map(({ partition, high }) => [partition, Number(high)]),
+        )
+      : undefined;
   }
 
   /** A broker setting as the (first) broker reports it, e.g. group.consumer.session.timeout.ms. */
@@ -218,7 +237,25 @@ export class TestAdmin {
     count: number,
     where: (record: PlainRecord) => boolean = () => true,
   ): Promise<PlainRecord[]> {
-    const records: PlainRecord[] = [];
+    const reader = await this.reader(topic);
+    try {
+      await waitFor(() => reader.records().filter(where).length >= count, {
+        what: `${count} record(s) in ${topic}`,
+      });
+      return reader.records().filter(where);
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /**
+   * A reader of the whole `topic` from the beginning (a throwaway group) that
+   * keeps reading until it is closed. Each offset counts once: a rebalance of
+   * the throwaway group that hands a partition back is not a second copy.
+   */
+  async reader(topic: string): Promise<TopicReader> {
+    const byOffset = new Map<string, PlainRecord>();
+    const highest = new Map<number, number>();
     // A short long-poll: disconnect() waits for the fetch in flight.
     const consumer = this.kafka.consumer({
       groupId: uniqueName('reader'),
@@ -228,9 +265,10 @@ export class TestAdmin {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        const record: PlainRecord = {
+        const offset = Number(message.offset);
+        byOffset.set(`${partition}/${offset}`, {
           partition,
-          offset: Number(message.offset),
+          offset,
           key: message.key?.toString() ?? null,
           value: message.value?.toString() ?? '',
           producer: producerOf(message),
@@ -240,20 +278,25 @@ export class TestAdmin {
               String(v),
             ]),
           ),
-        };
-        if (where(record)) {
-          records.push(record);
-        }
+        });
+        highest.set(partition, Math.max(highest.get(partition) ?? -1, offset));
       },
     });
-    try {
-      await waitFor(() => records.length >= count, {
-        what: `${count} record(s) in ${topic}`,
-      });
-      return records;
-    } finally {
-      await consumer.disconnect();
-    }
+    return {
+      records: () => [...byOffset.values()],
+      // The consumer reads each partition in order: the record just below the
+      // end offset read means all of the partition was (no transactions here).
+      readTo: (ends, timeoutMs) =>
+        waitFor(
+          () =>
+            Object.entries(ends).every(
+              ([partition, end]) =>
+                end === 0 || (highest.get(Number(partition)) ?? -1) >= end - 1,
+            ),
+          { timeoutMs, what: `${topic} read up to ${JSON.stringify(ends)}` },
+        ).then(() => undefined),
+      close: () => consumer.disconnect(),
+    };
   }
 
   /**
@@ -290,6 +333,15 @@ function producerOf(message: object): string | undefined {
   return context
     ? `producer ${String(context.producerId)} epoch ${String(context.producerEpoch)} sequence ${String(context.firstSequence)}`
     : undefined;
+}
+
+/** See TestAdmin.reader. */
+export interface TopicReader {
+  /** Every record read so far, once per offset. */
+  records(): PlainRecord[];
+  /** Resolves once every partition was read up to its end offset in `ends`. */
+  readTo(ends: Record<number, number>, timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface PlainRecord {
