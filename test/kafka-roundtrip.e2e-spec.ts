@@ -82,4 +82,48 @@ describe('real Kafka round trip', () => {
       await admin.deleteTopics([topic]);
     }
   });
+
+  // The kafkajs engine's spare producer session (ProducerSessions' renew)
+  // relies on this: reconnected, an idempotent kafkajs producer asks no
+  // broker for a new producer id and writes with the one it took.
+  it('an idempotent kafkajs producer, disconnected and connected again, keeps its producer id and asks for no other', async () => {
+    const topic = uniqueName('renew');
+    await admin.createTopic(topic, 1);
+    const kafka = new Kafka({
+      clientId: 'renew',
+      brokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    const asked: string[] = [];
+    producer.on(producer.events.REQUEST, ({ payload }) => {
+      asked.push(payload.apiName);
+    });
+    const initProducerIds = () =>
+      asked.filter((api) => api === 'InitProducerId').length;
+    await producer.connect();
+    // One, or more when the broker asked it to retry (a fresh broker's first).
+    const onConnect = initProducerIds();
+    expect(onConnect).toBeGreaterThanOrEqual(1);
+    await producer.send({ topic, messages: [{ partition: 0, value: 'a' }] });
+    await producer.disconnect();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ partition: 0, value: 'b' }] });
+    await producer.disconnect();
+
+    expect(initProducerIds()).toBe(onConnect);
+    expect(asked.filter((api) => api === 'Produce')).toHaveLength(2);
+    const records = await admin.readRecords(topic, 2);
+    const ids = records.map((r) => r.producer?.replace(/ sequence .*/, ''));
+    expect(ids[0]).toMatch(/^producer \d+ epoch 0$/);
+    expect(ids[1]).toBe(ids[0]);
+    // Its sequence went on: the second record is the next in order.
+    expect(records.map((r) => r.producer?.replace(/.* sequence /, ''))).toEqual(
+      ['0', '1'],
+    );
+    await admin.deleteTopics([topic]);
+  });
 });

@@ -60,6 +60,11 @@ export class BrokerRanking {
     return [...this.bootstrap].sort((a, b) => until(a) - until(b));
   }
 
+  /** Whether `broker` (host:port) hung lately: new connections avoid it. */
+  isHanging(broker: string, now = Date.now()): boolean {
+    return (this.hanging.get(broker) ?? 0) > now;
+  }
+
   hung(broker: string, apiName: string, now = Date.now()): void {
     if (!ANSWERED_AT_ONCE.has(apiName)) return;
     if ((this.hanging.get(broker) ?? 0) <= now) {

@@ -9,6 +9,7 @@ import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { producerConfig } from '../../config/config.namespaces.js';
 import { KAFKA_CLIENT } from '../kafka.constants.js';
 import { ConnectionFailures } from '../client/connection-failures.js';
+import { BrokerRanking } from '../client/broker-ranking.js';
 import {
   BrokerUnavailableError,
   sendRetryCause,
@@ -23,12 +24,21 @@ import { LazyConnection } from './lazy-connection.js';
 import { ProducerSessions } from '../producer/producer-sessions.js';
 
 /**
- * How long a new producer session may take to connect (its producer id
- * included) before another new one is tried, and how many one send tries:
- * a session connects in milliseconds when its broker has ids to give.
+ * How long the newest producer session may take to connect (its producer id
+ * included) before another is opened beside it, how many one wait opens, and
+ * how many may set up at once: a session connects in milliseconds when its
+ * broker has ids to give, and each new one may draw another broker.
  */
-const SESSION_SET_UP_MS = 1_000;
-const SESSION_ATTEMPTS = 3;
+const SESSION_SET_UP_MS = 500;
+const SESSION_ATTEMPTS = 8;
+const SESSION_CONCURRENT = 4;
+/**
+ * Sessions set up ahead, each taking over a retired one: while a leader
+ * hangs, every send that outlives PRODUCE_TIMEOUT_MS retires one (two or
+ * three before the cluster moves the leader away), and the one after the
+ * move must not need a new producer id either.
+ */
+const SESSION_SPARES = 3;
 
 /**
  * The process' one producer (HTTP /produce and the dead-letter path share it).
@@ -60,6 +70,7 @@ export class KafkajsProducer
     @Inject(producerConfig.KEY)
     private readonly config: ConfigType<typeof producerConfig>,
     private readonly failures: ConnectionFailures,
+    private readonly ranking: BrokerRanking,
   ) {
     super();
     // Built here, after the constructor's parameters: opening a session needs them.
@@ -74,6 +85,22 @@ export class KafkajsProducer
         setUp: (session) => session.connection.get(),
         waitMs: SESSION_SET_UP_MS,
         attempts: SESSION_ATTEMPTS,
+        concurrent: SESSION_CONCURRENT,
+        // A spare keeps the producer id it took; reconnected, it drops its
+        // old connections (one may lead to a node that hung since) and reads
+        // the cluster again: kafkajs asks for a producer id only when it has
+        // none (kafkajs/src/producer/index.js, connect).
+        renew: async (session) => {
+          const producer = await session.connection.get();
+          await producer.disconnect();
+          await producer.connect();
+        },
+        spares: SESSION_SPARES,
+        // Reconnected, a kafkajs client asks its old seed broker first: not
+        // one that hung since (seen: a spare renewed onto the frozen node
+        // used the send's whole 5 s).
+        spareFits: (session) =>
+          session.seed === undefined || !this.ranking.isHanging(session.seed),
       },
     );
   }
@@ -181,6 +208,11 @@ export class KafkajsProducer
       connection: new LazyConnection(() => producer),
       connected: false,
     };
+    // Its first request goes to its seed broker (ApiVersions on connect).
+    const forget = producer.on(producer.events.REQUEST, ({ payload }) => {
+      session.seed ??= payload.broker;
+      forget();
+    });
     producer.on(producer.events.CONNECT, () => (session.connected = true));
     producer.on(producer.events.DISCONNECT, () => (session.connected = false));
     return session;
@@ -202,4 +234,6 @@ export class KafkajsProducer
 interface ProducerSession {
   connection: LazyConnection<Producer>;
   connected: boolean;
+  /** The broker (host:port) its client connected to first, and goes back to on a reconnect. */
+  seed?: string;
 }
