@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaJSNonRetriableError } from 'kafkajs';
 import { inject } from 'vitest';
+import { KafkaProducer } from '../src/kafka/client/kafka-producer.port.js';
 import { DeadLetterPublisher } from '../src/kafka/consumer/dead-letter.publisher.js';
 import { GroupConsumerRegistry } from '../src/kafka/consumer/group-consumer.registry.js';
 import { LocalBroker, privateBrokerPort } from './support/kafka-broker.js';
@@ -107,6 +108,9 @@ describe('GET /health on a healthy replica', () => {
       () => registry.transports().every((s) => s.state.status === 'joined'),
       { what: 'every group and redrive reader joined' },
     );
+    // Nor are the producer's spare sessions (kafkajs), set up in the
+    // background after a first send.
+    await app.app.get(KafkaProducer).settled();
     await app.get('/health');
     const before = openHandles(brokerPort);
 

@@ -36,4 +36,13 @@ export abstract class KafkaProducer {
     topic: string,
     records: OutgoingRecord[],
   ): Promise<SentPartition[]>;
+
+  /**
+   * Resolves once the producer sets nothing up on its own any more (the
+   * kafkajs adapter's spare sessions connect in the background after its
+   * first send): from then on, only sends open connections.
+   */
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
 }

@@ -179,6 +179,10 @@ export class KafkajsProducer
     }
   }
 
+  override settled(): Promise<void> {
+    return this.sessions.settled();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.sessions.closeAll();
   }

@@ -295,6 +295,20 @@ describe('ProducerSessions', () => {
         all.retire(3);
         expect(all.session).toBe(4); // a new one: 2 still does not fit
       });
+
+      it('is settled once its spares are set up (nothing connects in the background after that)', async () => {
+        const { all, setUps } = withSpare();
+        const first = all.usable();
+        setUps.get(1)?.ok();
+        await first;
+        let settled = false;
+        void all.settled().then(() => (settled = true));
+        setUps.get(2)?.ok();
+        await new Promise(setImmediate);
+        expect(settled).toBe(false); // 3 still setting up
+        setUps.get(3)?.fail();
+        await vi.waitFor(() => expect(settled).toBe(true));
+      });
     });
   });
 });

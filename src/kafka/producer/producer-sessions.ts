@@ -267,6 +267,14 @@ export class ProducerSessions<S> {
     return settingUp;
   }
 
+  /** Resolves once no session is being set up (a wait's race, the spares). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([
+      this.waiting,
+      ...[...this.spares.keys()].map((spare) => this.setUps.get(spare)),
+    ]);
+  }
+
   /** Closes every session, retired ones included (shutdown). */
   async closeAll(): Promise<void> {
     this.closed = true;
